@@ -1,0 +1,15 @@
+/// A configuration file that could not be read at all (before any of its keys are looked at).
+public enum ConfigError: Error, Equatable, CustomStringConvertible {
+    case fileNotFound(path: String, what: String)
+    case unreadable(path: String, reason: String)
+    case yamlSyntax(path: String, line: Int?, problem: String)
+
+    public var description: String {
+        switch self {
+        case let .fileNotFound(path, what): return "\(path): no such \(what) file"
+        case let .unreadable(path, reason): return "\(path): cannot read: \(reason)"
+        case let .yamlSyntax(path, line, problem):
+            return "\(path)\(line.map { ":\($0)" } ?? ""): not valid YAML: \(problem)"
+        }
+    }
+}

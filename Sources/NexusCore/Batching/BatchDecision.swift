@@ -1,0 +1,44 @@
+/// What to do with the front of a deadline-ordered queue when a session's turn comes: drop the first
+/// `dropCount` requests (each answered "dropped" at once) and run the next `batchSize` as one batch.
+public struct BatchDecision: Equatable, Sendable {
+    public var dropCount: Int
+    public var batchSize: Int
+
+    public init(dropCount: Int, batchSize: Int) {
+        self.dropCount = dropCount
+        self.batchSize = batchSize
+    }
+}
+
+/// When a request that cannot make its deadline is given up (DESIGN.md §3.5).
+public enum DropPolicy: String, Sendable, CaseIterable {
+    /// Sliding window: drop what would finish late in the batch about to run; never run a late request.
+    case early
+    /// Drop only what has already missed its deadline; the rest runs, possibly finishing late.
+    case lazy
+}
+
+extension DeadlineQueue {
+    /// Forms one batch of at most `maxBatch` under `policy`. `latencyNs(b)` is the planned latency of a
+    /// batch of `b` (the profile's, so the decision is the one the planner assumed).
+    ///
+    /// Early drop: `b = min(maxBatch, queued)`, `finish = now + l(b)`; drop from the front every request
+    /// whose deadline is before `finish`; when fewer than `b` remain, shrink `b` to what remains (which only
+    /// moves `finish` earlier, so nothing kept needs re-checking).
+    @inlinable
+    public func decideBatch(policy: DropPolicy, maxBatch: Int, nowNs: Int64, latencyNs: (Int) -> Int64) -> BatchDecision {
+        let queued = count
+        guard queued > 0, maxBatch > 0 else { return BatchDecision(dropCount: 0, batchSize: 0) }
+        var dropped = 0
+        switch policy {
+        case .early:
+            let batch = Swift.min(maxBatch, queued)
+            let finishNs = nowNs + latencyNs(batch)
+            while dropped < queued, deadlineNs(at: dropped) < finishNs { dropped += 1 }
+            return BatchDecision(dropCount: dropped, batchSize: Swift.min(batch, queued - dropped))
+        case .lazy:
+            while dropped < queued, deadlineNs(at: dropped) < nowNs { dropped += 1 }
+            return BatchDecision(dropCount: dropped, batchSize: Swift.min(maxBatch, queued - dropped))
+        }
+    }
+}

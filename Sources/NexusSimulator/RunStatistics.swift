@@ -1,0 +1,69 @@
+import NexusCore
+
+/// Counters of one simulation run, kept by the engine and turned into a `SimulationResult` at the end.
+struct RunStatistics {
+    let applications: [String]
+    var requests: [Int]
+    var withinSLO: [Int]
+    var dropped: [Int]
+    var late: [Int]
+    var latency: [LatencyHistogram]
+    var calls = 0
+    var droppedCalls = 0
+    var unroutable = 0
+    var batches = 0
+    var batchedCalls = 0
+
+    // Plans in force over time.
+    var epochs = 0
+    var modelLoads = 0
+    var maxGPUs = 0
+    var minAdmittedFraction = 1.0
+    var gpuSecondsIntegral = 0.0
+    var lowerBoundSecondsIntegral = 0.0
+    var currentGPUs = 0
+    var currentLowerBound = 0.0
+    var currentSinceNs: Int64 = 0
+    var gpuBusySeconds = 0.0
+    var simulatedSeconds = 0.0
+
+    init(applications: [String]) {
+        self.applications = applications
+        let zeros = [Int](repeating: 0, count: applications.count)
+        requests = zeros
+        withinSLO = zeros
+        dropped = zeros
+        late = zeros
+        latency = [LatencyHistogram](repeating: LatencyHistogram(), count: applications.count)
+    }
+
+    mutating func recordPlan(_ plan: Plan, previous: Plan?, nowNs: Int64) {
+        integrate(untilNs: nowNs)
+        epochs += 1
+        currentGPUs = plan.gpus
+        currentLowerBound = plan.demandLowerBoundGPUs
+        maxGPUs = max(maxGPUs, plan.gpus)
+        minAdmittedFraction = min(minAdmittedFraction, plan.admittedFraction)
+        // Each (backend, session) pair that was not there before is a model load on that GPU.
+        if let previous {
+            var before = Set<String>()
+            for backend in previous.backends { for allocation in backend.allocations { before.insert("\(backend.id)|\(allocation.sessionID)") } }
+            for backend in plan.backends {
+                for allocation in backend.allocations where !before.contains("\(backend.id)|\(allocation.sessionID)") { modelLoads += 1 }
+            }
+        }
+    }
+
+    private mutating func integrate(untilNs: Int64) {
+        let seconds = Double(untilNs - currentSinceNs) / 1e9
+        gpuSecondsIntegral += seconds * Double(currentGPUs)
+        lowerBoundSecondsIntegral += seconds * currentLowerBound
+        currentSinceNs = untilNs
+    }
+
+    mutating func finish(endNs: Int64, gpuBusyNs: Int64) {
+        integrate(untilNs: endNs)
+        simulatedSeconds = Double(endNs) / 1e9
+        gpuBusySeconds = Double(gpuBusyNs) / 1e9
+    }
+}

@@ -1,0 +1,44 @@
+import NexusCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs one policy on one workload in simulated time.
+public enum Simulation {
+    public static func run(workload: Workload, curves: ModelCurves, config: SimulationConfig) throws -> SimulationResult {
+        let started = monotonicSeconds()
+        var engine = SimulationEngine(workload: workload, curves: curves, config: config)
+        let stats = try engine.run()
+        let wall = monotonicSeconds() - started
+        var applications: [ApplicationResult] = []
+        var all = LatencyHistogram()
+        for (a, name) in stats.applications.enumerated() {
+            all.merge(stats.latency[a])
+            applications.append(ApplicationResult(
+                name: name, requests: stats.requests[a], withinSLO: stats.withinSLO[a], dropped: stats.dropped[a],
+                late: stats.late[a], histogram: stats.latency[a]))
+        }
+        let total = ApplicationResult(
+            name: "total", requests: stats.requests.reduce(0, +), withinSLO: stats.withinSLO.reduce(0, +),
+            dropped: stats.dropped.reduce(0, +), late: stats.late.reduce(0, +), histogram: all)
+        let seconds = max(stats.simulatedSeconds, 1e-9)
+        let gpusMean = stats.gpuSecondsIntegral / seconds
+        return SimulationResult(
+            policy: config.policy.rawValue, workload: workload.name, seed: config.seed,
+            durationSeconds: config.durationSeconds, arrival: engine.arrivalProcess.description,
+            totalRatePerSecond: engine.traffic(atNs: 0).totalRatePerSecond,
+            gpusMean: gpusMean, gpusMax: stats.maxGPUs, lowerBoundGPUsMean: stats.lowerBoundSecondsIntegral / seconds,
+            utilization: stats.gpuSecondsIntegral > 0 ? stats.lowerBoundSecondsIntegral / stats.gpuSecondsIntegral : 1,
+            busyFraction: stats.gpuSecondsIntegral > 0 ? stats.gpuBusySeconds / stats.gpuSecondsIntegral : 0,
+            epochs: stats.epochs, modelLoads: stats.modelLoads, minAdmittedFraction: stats.minAdmittedFraction,
+            calls: stats.calls, meanBatchSize: stats.batches > 0 ? Double(stats.batchedCalls) / Double(stats.batches) : 0,
+            applications: applications, total: total, wallSeconds: wall)
+    }
+
+    static func monotonicSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}

@@ -1,0 +1,143 @@
+import NexusCore
+
+/// The frontend's part: client requests, the application tree with deadlines carrying slack, routing by
+/// weighted deficit round robin, and exactly one outcome per request.
+extension SimulationEngine {
+    mutating func applyTraffic(_ traffic: TrafficSnapshot, nowNs: Int64) {
+        for a in workload.applications.indices {
+            let changed = appRatePerSecond[a] != traffic.applicationRates[a]
+            appRatePerSecond[a] = traffic.applicationRates[a]
+            for (s, gamma) in traffic.stageGammas[a].enumerated() { stageGamma[appFirstStage[a] + s] = gamma }
+            if changed && nowNs > 0 { scheduleArrival(app: a, nowNs: nowNs) }
+        }
+    }
+
+    /// Draws the next request of `app` (a new version cancels any pending one, for phase changes).
+    mutating func scheduleArrival(app: Int, nowNs: Int64) {
+        appArrivalVersion[app] &+= 1
+        let rate = appRatePerSecond[app]
+        guard rate > 0 else { return }
+        let time = nowNs + arrivalProcess.gapNs(ratePerSecond: rate, random: &arrivalRandom[app])
+        if time < endNs { events.push(time, .arrival, Int32(app), appArrivalVersion[app]) }
+    }
+
+    mutating func clientRequest(app: Int, version: Int32, nowNs: Int64) {
+        guard version == appArrivalVersion[app] else { return }
+        let request = newRequest(app: app, nowNs: nowNs)
+        stats.requests[app] += 1
+        for root in appRoots[app] { spawn(stage: Int(root), request: request, nowNs: nowNs) }
+        if requestPending[Int(request)] == 0 { finishRequest(request, nowNs: nowNs) }
+        scheduleArrival(app: app, nowNs: nowNs)
+    }
+
+    /// Calls `stage` gamma times for `request` (gamma 1.5: once, and a second time with probability 0.5).
+    mutating func spawn(stage: Int, request: Int32, nowNs: Int64) {
+        let gamma = stageGamma[stage]
+        var count = Int(gamma)
+        let fraction = gamma - Double(count)
+        if fraction > 0, fanOutRandom.unit() < fraction { count += 1 }
+        for _ in 0..<count { dispatch(stage: stage, request: request, nowNs: nowNs) }
+    }
+
+    mutating func dispatch(stage: Int, request: Int32, nowNs: Int64) {
+        stageCount[stage] += 1
+        stats.calls += 1
+        let call = newCall(stage: stage, request: request)
+        // Deadline = arrival + the budgets of every stage on the path: a stage that finishes early passes its slack on.
+        callDeadlineNs[Int(call)] = requestArrivalNs[Int(request)] + stageDeadlineOffsetNs[stage]
+        requestPending[Int(request)] += 1
+        network.push(nowNs + networkNs, call)
+    }
+
+    /// Routes with the table in force when the call reaches the backends (route updates are make-before-break).
+    mutating func callReachesBackend(_ call: Int32, nowNs: Int64) {
+        let session = stageSession[Int(callStage[Int(call)])]
+        guard session >= 0, let slot = sessionRoutes[Int(session)].next() else {
+            stats.unroutable += 1
+            dropCall(call, nowNs: nowNs)
+            return
+        }
+        callArrivalNs[Int(call)] = nowNs
+        enqueue(call, slot: Int(slot), nowNs: nowNs)
+    }
+
+    mutating func enqueue(_ call: Int32, slot: Int, nowNs: Int64) {
+        slotQueue[slot].insert(call, deadlineNs: callDeadlineNs[Int(call)])
+        switch executor {
+        case .turns:
+            let gpu = Int(slotGPU[slot])
+            if !gpuBusy[gpu] { startTurn(gpu: gpu, nowNs: nowNs) }
+        case .clipper:
+            if !slotBusy[slot] { startClipperBatch(slot: slot, nowNs: nowNs) }
+        case .triton:
+            if !slotBusy[slot] { evaluateBatcher(slot: slot, nowNs: nowNs) }
+        }
+    }
+
+    /// A call's batch finished: its children run next, carrying the request's deadline slack.
+    mutating func completeCall(_ call: Int32, nowNs: Int64) {
+        let request = callRequest[Int(call)]
+        let stage = Int(callStage[Int(call)])
+        if !requestFailed[Int(request)] {
+            for child in stageChildren[stage] { spawn(stage: Int(child), request: request, nowNs: nowNs) }
+        }
+        releaseCall(call, request: request, nowNs: nowNs)
+    }
+
+    /// Early or lazy drop, or no route: the client is answered "dropped" at once.
+    mutating func dropCall(_ call: Int32, nowNs: Int64) {
+        let request = callRequest[Int(call)]
+        if !requestFailed[Int(request)] {
+            requestFailed[Int(request)] = true
+            stats.dropped[Int(requestApp[Int(request)])] += 1
+        }
+        stats.droppedCalls += 1
+        releaseCall(call, request: request, nowNs: nowNs)
+    }
+
+    private mutating func releaseCall(_ call: Int32, request: Int32, nowNs: Int64) {
+        freeCalls.append(call)
+        requestPending[Int(request)] -= 1
+        if requestPending[Int(request)] == 0 { finishRequest(request, nowNs: nowNs) }
+    }
+
+    mutating func finishRequest(_ request: Int32, nowNs: Int64) {
+        let index = Int(request)
+        let app = Int(requestApp[index])
+        if !requestFailed[index] {
+            let latency = nowNs - requestArrivalNs[index]
+            stats.latency[app].record(latency)
+            if latency <= appSLONs[app] { stats.withinSLO[app] += 1 } else { stats.late[app] += 1 }
+        }
+        freeRequests.append(request)
+    }
+
+    mutating func newRequest(app: Int, nowNs: Int64) -> Int32 {
+        if let request = freeRequests.popLast() {
+            let index = Int(request)
+            requestArrivalNs[index] = nowNs
+            requestApp[index] = Int32(app)
+            requestPending[index] = 0
+            requestFailed[index] = false
+            return request
+        }
+        requestArrivalNs.append(nowNs)
+        requestApp.append(Int32(app))
+        requestPending.append(0)
+        requestFailed.append(false)
+        return Int32(requestArrivalNs.count - 1)
+    }
+
+    mutating func newCall(stage: Int, request: Int32) -> Int32 {
+        if let call = freeCalls.popLast() {
+            callRequest[Int(call)] = request
+            callStage[Int(call)] = Int32(stage)
+            return call
+        }
+        callRequest.append(request)
+        callStage.append(Int32(stage))
+        callDeadlineNs.append(0)
+        callArrivalNs.append(0)
+        return Int32(callRequest.count - 1)
+    }
+}

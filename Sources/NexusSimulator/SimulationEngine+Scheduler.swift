@@ -1,0 +1,175 @@
+import NexusCore
+
+/// The scheduler's part: per-stage EWMA rates from the frontends' beacons, the epoch trigger, planning
+/// with the policy's planner, and applying a new plan without losing a queued request.
+extension SimulationEngine {
+    mutating func beacon(nowNs: Int64) throws {
+        for stage in stageCount.indices {
+            stageRate[stage].record(count: stageCount[stage], intervalNs: config.beaconNs)
+            stageCount[stage] = 0
+        }
+        let next = nowNs + config.beaconNs
+        if next < endNs { events.push(next, .beacon) }
+        guard let plan else { return }
+        let rates = plan.sessions.indices.map { session -> (measuredPerSecond: Double, plannedPerSecond: Double) in
+            let measured = sessionStages.indices.contains(session)
+                ? sessionStages[session].reduce(0.0) { $0 + (stageRate[$1].ratePerSecond ?? 0) } : 0
+            return (measured, plan.sessions[session].demandRatePerSecond)
+        }
+        // A stage with no session yet (its rate was 0 at the last plan) and traffic now also triggers.
+        let unplannedTraffic = stageSession.indices.contains { stageSession[$0] < 0 && (stageRate[$0].ratePerSecond ?? 0) > 0 }
+        let reason = config.epochTrigger.replanReason(nowNs: nowNs, lastPlanNs: lastPlanNs, rates: rates)
+        let early = unplannedTraffic && nowNs - lastPlanNs >= config.epochTrigger.minimumIntervalNs
+        if reason != nil || early { try replan(nowNs: nowNs) }
+    }
+
+    mutating func replan(nowNs: Int64) throws {
+        var stageRates: [[Double]] = []
+        for (a, app) in workload.applications.enumerated() {
+            stageRates.append(app.stages.indices.map { stageRate[appFirstStage[a] + $0].ratePerSecond ?? 0 })
+        }
+        let sessions = try epochPlanner.builder.build(applications: workload.applications, stageRates: stageRates)
+        let newPlan: Plan
+        if config.policy.usesSquishyPlanner {
+            newPlan = epochPlanner.planner.plan(sessions.demands, previous: plan, maxBackends: config.gpus)
+            if config.checkPlans {
+                let violations = newPlan.invariantViolations()
+                guard violations.isEmpty else { throw SimulationError.unsoundPlan(atSeconds: Double(nowNs) / 1e9, violations: violations) }
+            }
+        } else {
+            newPlan = allocator.plan(sessions.demands, maxBackends: config.gpus)
+        }
+        apply(newPlan, sessions: sessions, nowNs: nowNs)
+    }
+
+    mutating func apply(_ newPlan: Plan, sessions: SessionSet, nowNs: Int64) {
+        stats.recordPlan(newPlan, previous: plan, nowNs: nowNs)
+        lastPlanNs = nowNs
+
+        // Take every queued call out; they are routed again under the new plan below.
+        var pending: [Int32] = []
+        for slot in slotQueue.indices { slotQueue[slot].drain { call, _ in pending.append(call) } }
+
+        // Sessions.
+        var sessionIndex: [String: Int32] = [:]
+        sessionIDs = newPlan.sessions.map(\.id)
+        for (index, id) in sessionIDs.enumerated() { sessionIndex[id] = Int32(index) }
+        sessionCurves = newPlan.sessions.map(\.curve)
+        sessionLatencyNs = sessionCurves.map { curve in curve.latencyMs.map { Int64(($0 * 1e6).rounded()) } }
+        sessionStages = [[Int]](repeating: [], count: newPlan.sessions.count)
+        for (a, app) in workload.applications.enumerated() {
+            let parents = app.parentIndices
+            for s in app.stages.indices {
+                let stage = appFirstStage[a] + s
+                let index = sessionIndex[sessions.stageSessionIDs[a][s]] ?? -1
+                stageSession[stage] = index
+                if index >= 0 { sessionStages[Int(index)].append(stage) }
+                let budgetNs = Int64((sessions.stageBudgetsMs[a][s] * 1e6).rounded())
+                stageDeadlineOffsetNs[stage] = budgetNs + (parents[s].map { stageDeadlineOffsetNs[appFirstStage[a] + $0] } ?? 0)
+            }
+        }
+
+        // Slots, keeping the per-(GPU, session) state that outlives a plan (AIMD, a running batch).
+        var oldSlot: [SlotKey: Int] = [:]
+        for slot in slotGPU.indices where slotSession[slot] >= 0 {
+            oldSlot[SlotKey(gpu: slotGPU[slot], session: oldSessionID(slot))] = slot
+        }
+        let gpuCount = (newPlan.backends.map(\.id).max() ?? -1) + 1
+        if gpuCount > gpuSlots.count { growGPUs(to: gpuCount) }
+        var newGPU: [Int32] = [], newSession: [Int32] = [], newMaxBatch: [Int] = []
+        var newAIMD: [AIMDBatchSize?] = [], newBatcher: [DynamicBatchPolicy?] = []
+        var newBusy: [Bool] = []
+        var remap = [Int32](repeating: -1, count: slotGPU.count)
+        var routes = [[(target: Int32, weight: Double)]](repeating: [], count: newPlan.sessions.count)
+        for g in gpuSlots.indices { gpuSlots[g] = [] }
+        for backend in newPlan.backends {
+            for allocation in backend.allocations {
+                guard let session = sessionIndex[allocation.sessionID] else { continue }
+                let planned = newPlan.sessions[Int(session)]
+                let slot = Int32(newGPU.count)
+                newGPU.append(Int32(backend.id))
+                newSession.append(session)
+                routes[Int(session)].append((slot, allocation.ratePerSecond))
+                gpuSlots[backend.id].append(slot)
+                let old = oldSlot[SlotKey(gpu: Int32(backend.id), session: allocation.sessionID)]
+                if let old { remap[old] = slot }
+                switch executor {
+                case let .turns(_, cap):
+                    newMaxBatch.append(cap == .planned ? allocation.batch : planned.saturated.batch)
+                    newAIMD.append(nil)
+                    newBatcher.append(nil)
+                case .clipper:
+                    newMaxBatch.append(planned.saturated.batch)
+                    newAIMD.append(old.flatMap { slotAIMD[$0] } ?? AIMDBatchSize(
+                        maxBatch: planned.curve.maxBatch, latencySLONs: Int64((planned.gpuBudgetMs * 1e6).rounded())))
+                    newBatcher.append(nil)
+                case .triton:
+                    newMaxBatch.append(planned.saturated.batch)
+                    newAIMD.append(nil)
+                    newBatcher.append(DynamicBatchPolicy(
+                        maxBatch: planned.saturated.batch, maxQueueDelayNs: Int64((planned.latencySLOMs / 4 * 1e6).rounded())))
+                }
+                newBusy.append(old.map { slotBusy[$0] } ?? false)
+            }
+        }
+        // A running job follows its session's slot; if the session left that GPU, it finishes without a follow-up.
+        for g in gpuJobs.indices {
+            for j in gpuJobs[g].indices where gpuJobs[g][j].slot >= 0 {
+                gpuJobs[g][j].slot = remap[Int(gpuJobs[g][j].slot)]
+            }
+        }
+        slotGPU = newGPU
+        slotSession = newSession
+        slotMaxBatch = newMaxBatch
+        slotAIMD = newAIMD
+        slotBatcher = newBatcher
+        slotBusy = newBusy
+        slotQueue = [DeadlineQueue<Int32>](repeating: DeadlineQueue(), count: newGPU.count)
+        slotTimerVersion = [Int32](repeating: 0, count: newGPU.count)
+        sessionRoutes = routes.map { DeficitRoundRobin($0) }
+        for g in gpuCursor.indices where gpuCursor[g] >= gpuSlots[g].count { gpuCursor[g] = 0 }
+        plan = newPlan
+
+        for call in pending { callReachesBackend(call, nowNs: nowNs) }
+        // Idle executors with work start now.
+        switch executor {
+        case .turns:
+            for g in gpuSlots.indices where !gpuBusy[g] { startTurn(gpu: g, nowNs: nowNs) }
+        case .clipper:
+            for slot in slotGPU.indices { startClipperBatch(slot: slot, nowNs: nowNs) }
+        case .triton:
+            for slot in slotGPU.indices { evaluateBatcher(slot: slot, nowNs: nowNs) }
+        }
+    }
+
+    private func oldSessionID(_ slot: Int) -> String { sessionIDs[Int(slotSession[slot])] }
+
+    mutating func growGPUs(to count: Int) {
+        let extra = count - gpuSlots.count
+        gpuSlots += [[Int32]](repeating: [], count: extra)
+        gpuCursor += [Int](repeating: 0, count: extra)
+        gpuBusy += [Bool](repeating: false, count: extra)
+        gpuToken += [Int32](repeating: 0, count: extra)
+        gpuRunning += [[Int32]](repeating: [], count: extra)
+        gpuBusyNs += [Int64](repeating: 0, count: extra)
+        gpuJobs += [[SharedJob]](repeating: [], count: extra)
+        gpuLastUpdateNs += [Int64](repeating: 0, count: extra)
+        gpuVersion += [Int32](repeating: 0, count: extra)
+    }
+}
+
+struct SlotKey: Hashable {
+    var gpu: Int32
+    var session: String
+}
+
+public enum SimulationError: Error, CustomStringConvertible {
+    case unsoundPlan(atSeconds: Double, violations: [String])
+
+    public var description: String {
+        switch self {
+        case let .unsoundPlan(seconds, violations):
+            return "plan at \(seconds) s violates DESIGN.md §3.2: \(violations.prefix(5).joined(separator: "; "))"
+        }
+    }
+}

@@ -1,0 +1,212 @@
+import NexusCore
+
+/// The discrete-event simulator: frontends, a scheduler and simulated GPUs running the *same* NexusCore
+/// planner, batching policies and router as the servers, in virtual time. Every output it produces is
+/// labelled simulated. Single-threaded and allocation-free on its hot path; state is kept as flat arrays
+/// indexed by small integers (stages, sessions, slots, GPUs, calls, requests).
+struct SimulationEngine {
+    let workload: Workload
+    let config: SimulationConfig
+    let endNs: Int64
+    let networkNs: Int64
+    let arrivalProcess: ArrivalProcess
+    let executor: SimulationPolicy.Executor
+    let epochPlanner: EpochPlanner
+    let allocator: BatchObliviousAllocator
+
+    var events = EventQueue()
+    var network = NetworkPipe()
+    var arrivalRandom: [RandomSource]
+    var fanOutRandom: RandomSource
+    var serviceRandom: RandomSource
+
+    // Applications and their stages, flattened: stage `g` is stage `stageIndex[g]` of application `stageApp[g]`.
+    var appSLONs: [Int64] = []
+    var appRatePerSecond: [Double] = []
+    var appArrivalVersion: [Int32] = []
+    var appRoots: [[Int32]] = []
+    var appFirstStage: [Int] = []
+    var stageApp: [Int32] = []
+    var stageChildren: [[Int32]] = []
+    var stageGamma: [Double] = []
+    var stageSession: [Int32] = []
+    var stageDeadlineOffsetNs: [Int64] = []
+    var stageCount: [Int] = []
+    var stageRate: [EWMARateEstimator] = []
+
+    // The plan in force.
+    var plan: Plan?
+    var sessionIDs: [String] = []
+    var sessionLatencyNs: [[Int64]] = []
+    var sessionCurves: [LatencyCurve] = []
+    var sessionRoutes: [DeficitRoundRobin<Int32>] = []
+    var sessionStages: [[Int]] = []
+    var lastPlanNs: Int64 = 0
+
+    // Slots: one (GPU, session) pair of the plan, with its queue.
+    var slotGPU: [Int32] = []
+    var slotSession: [Int32] = []
+    var slotMaxBatch: [Int] = []
+    var slotQueue: [DeadlineQueue<Int32>] = []
+    var slotAIMD: [AIMDBatchSize?] = []
+    var slotBatcher: [DynamicBatchPolicy?] = []
+    var slotBusy: [Bool] = []
+    var slotTimerVersion: [Int32] = []
+    /// Timer versions are unique across re-plans, so a timer of a slot that no longer exists never fires.
+    var timerSerial: Int32 = 0
+
+    // GPUs.
+    var gpuSlots: [[Int32]] = []
+    var gpuCursor: [Int] = []
+    var gpuBusy: [Bool] = []
+    var gpuToken: [Int32] = []
+    var gpuRunning: [[Int32]] = []
+    var gpuBusyNs: [Int64] = []
+    var gpuJobs: [[SharedJob]] = []
+    var gpuLastUpdateNs: [Int64] = []
+    var gpuVersion: [Int32] = []
+
+    // Calls (one model invocation) and requests (one client request), recycled through free lists.
+    var callRequest: [Int32] = []
+    var callStage: [Int32] = []
+    var callDeadlineNs: [Int64] = []
+    var callArrivalNs: [Int64] = []
+    var freeCalls: [Int32] = []
+    var requestArrivalNs: [Int64] = []
+    var requestApp: [Int32] = []
+    var requestPending: [Int32] = []
+    var requestFailed: [Bool] = []
+    var freeRequests: [Int32] = []
+    var scratch: [Int32] = []
+
+    var stats: RunStatistics
+
+    init(workload: Workload, curves: ModelCurves, config: SimulationConfig) {
+        self.workload = workload
+        self.config = config
+        endNs = Int64((config.durationSeconds * 1e9).rounded())
+        networkNs = Int64(((workload.networkMs ?? 0) * 1e6).rounded())
+        arrivalProcess = config.arrival ?? (workload.arrival == .uniform ? .uniform : .poisson)
+        executor = config.policy.executor
+        let memory = config.gpuMemoryMB ?? workload.gpuMemoryMB ?? PlannerConfig().gpuMemoryMB
+        let builder = SessionBuilder(
+            curves: curves, overheadMs: workload.overheadMs, gpuMemoryMB: memory,
+            splitMode: config.policy.splitMode(config.splitSteps), prefixBatching: config.policy.prefixBatching,
+            sloScale: config.sloScale)
+        epochPlanner = EpochPlanner(builder: builder, planner: Planner(config: PlannerConfig(
+            gpuMemoryMB: memory, rateHeadroom: config.rateHeadroom, stabilityBand: config.epochTrigger.band,
+            consolidate: config.consolidate)))
+        allocator = BatchObliviousAllocator(gpuMemoryMB: memory, rateHeadroom: config.rateHeadroom)
+        arrivalRandom = workload.applications.indices.map { RandomSource(seed: config.seed, stream: UInt64($0) + 1) }
+        fanOutRandom = RandomSource(seed: config.seed, stream: 1_000_001)
+        serviceRandom = RandomSource(seed: config.seed, stream: 1_000_002)
+        stats = RunStatistics(applications: workload.applications.map(\.name))
+
+        for (a, app) in workload.applications.enumerated() {
+            appSLONs.append(Int64((app.latencySLOMs * config.sloScale * 1e6).rounded()))
+            appFirstStage.append(stageApp.count)
+            let parents = app.parentIndices
+            let roots = parents.indices.filter { parents[$0] == nil }.map { Int32(stageApp.count + $0) }
+            appRoots.append(roots)
+            for s in app.stages.indices {
+                stageApp.append(Int32(a))
+                stageChildren.append(parents.indices.filter { parents[$0] == s }.map { Int32(appFirstStage[a] + $0) })
+            }
+        }
+        let stageTotal = stageApp.count
+        stageGamma = [Double](repeating: 1, count: stageTotal)
+        stageSession = [Int32](repeating: -1, count: stageTotal)
+        stageDeadlineOffsetNs = [Int64](repeating: 0, count: stageTotal)
+        stageCount = [Int](repeating: 0, count: stageTotal)
+        appRatePerSecond = [Double](repeating: 0, count: workload.applications.count)
+        appArrivalVersion = [Int32](repeating: 0, count: workload.applications.count)
+    }
+
+    /// The phase in force at simulated time `timeNs`.
+    func phaseIndex(atNs timeNs: Int64) -> Int? {
+        if let pinned = config.pinnedPhase { return pinned }
+        return workload.phaseIndex(atSeconds: config.startSeconds + Double(timeNs) / 1e9)
+    }
+
+    func traffic(atNs timeNs: Int64) -> TrafficSnapshot {
+        workload.traffic(phaseIndex: phaseIndex(atNs: timeNs), totalRatePerSecond: config.totalRatePerSecond)
+    }
+
+    mutating func run() throws -> RunStatistics {
+        // The scheduler starts from the declared rates, as if an earlier epoch had measured them.
+        let initial = traffic(atNs: 0)
+        applyTraffic(initial, nowNs: 0)
+        stageRate = initial.stageRates.flatMap { $0 }.map {
+            EWMARateEstimator(timeConstantNs: config.rateTimeConstantNs, fastRise: config.fastRise, initialRatePerSecond: $0)
+        }
+        try replan(nowNs: 0)
+        for a in workload.applications.indices { scheduleArrival(app: a, nowNs: 0) }
+        for (index, phase) in (workload.phases ?? []).enumerated() where config.pinnedPhase == nil {
+            let atNs = Int64(((phase.atSeconds - config.startSeconds) * 1e9).rounded())
+            if atNs > 0 && atNs < endNs { events.push(atNs, .phase, Int32(index)) }
+        }
+        if config.beaconNs < endNs { events.push(config.beaconNs, .beacon) }
+
+        while true {
+            let networkTime = network.nextTimeNs ?? .max
+            let eventTime = events.nextTimeNs ?? .max
+            if networkTime == .max && eventTime == .max { break }
+            if networkTime <= eventTime {
+                let call = network.pop()
+                callReachesBackend(call, nowNs: networkTime)
+                continue
+            }
+            let event = events.pop()!
+            let now = event.timeNs
+            switch event.kind {
+            case .arrival: clientRequest(app: Int(event.a), version: event.b, nowNs: now)
+            case .batchDone: turnBatchDone(gpu: Int(event.a), token: event.b, nowNs: now)
+            case .sharedGPUTick: sharedGPUTick(gpu: Int(event.a), version: event.b, nowNs: now)
+            case .batcherTimer: batcherTimer(slot: Int(event.a), version: event.b, nowNs: now)
+            case .beacon: try beacon(nowNs: now)
+            case .phase: applyTraffic(traffic(atNs: now), nowNs: now)
+            }
+        }
+        stats.finish(endNs: endNs, gpuBusyNs: gpuBusyNs.reduce(0, +))
+        return stats
+    }
+}
+
+/// A batch running on a processor-sharing GPU.
+struct SharedJob {
+    var slot: Int32
+    /// Solo execution time still to do, in ns.
+    var remainingNs: Double
+    var calls: [Int32]
+    var startNs: Int64
+}
+
+/// Calls on their way from a frontend to a backend. Every call takes the same `networkMs`, so calls leave
+/// in time order: a FIFO replaces a heap.
+struct NetworkPipe {
+    private var times: [Int64] = []
+    private var calls: [Int32] = []
+    private var head = 0
+
+    var nextTimeNs: Int64? { head < times.count ? times[head] : nil }
+
+    mutating func push(_ timeNs: Int64, _ call: Int32) {
+        times.append(timeNs)
+        calls.append(call)
+    }
+
+    mutating func pop() -> Int32 {
+        let call = calls[head]
+        head += 1
+        if head == times.count {
+            times.removeAll(keepingCapacity: true)
+            calls.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 4096, head * 2 >= times.count {
+            times.removeFirst(head)
+            calls.removeFirst(head)
+            head = 0
+        }
+        return call
+    }
+}

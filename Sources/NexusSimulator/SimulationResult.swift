@@ -1,0 +1,75 @@
+import NexusCore
+
+/// What one policy did on one workload, in simulation. `simulated` is always true: these numbers come
+/// from profile-driven simulated GPUs, not hardware.
+public struct SimulationResult: Encodable, Sendable {
+    public var simulated = true
+    public var policy: String
+    public var workload: String
+    public var seed: UInt64
+    public var durationSeconds: Double
+    public var arrival: String
+    /// Client requests per second at the start of the run (phases may change it).
+    public var totalRatePerSecond: Double
+    public var gpusMean: Double
+    public var gpusMax: Int
+    /// Time-averaged lower bound of the measured demand (no headroom).
+    public var lowerBoundGPUsMean: Double
+    /// Time-averaged lower bound of the demand over time-averaged GPUs in the plan.
+    public var utilization: Double
+    /// Fraction of GPU-time spent executing batches.
+    public var busyFraction: Double
+    public var epochs: Int
+    /// (backend, session) placements new in a re-plan: what a real cluster would have to load.
+    public var modelLoads: Int
+    public var minAdmittedFraction: Double
+    public var calls: Int
+    public var meanBatchSize: Double
+    public var applications: [ApplicationResult]
+    public var total: ApplicationResult
+    public var wallSeconds: Double
+
+    /// Model calls simulated per second of wall time (the simulator is single-threaded: per core).
+    public var callsPerWallSecond: Double { wallSeconds > 0 ? Double(calls) / wallSeconds : 0 }
+}
+
+public struct ApplicationResult: Encodable, Sendable {
+    public var name: String
+    public var requests: Int
+    public var withinSLO: Int
+    public var dropped: Int
+    public var late: Int
+    /// Latency of requests that completed (dropped ones have none), in ms.
+    public var p50Ms: Double?
+    public var p99Ms: Double?
+
+    /// Dropped or late, as a percentage of requests.
+    public var outsideSLOPercent: Double { requests > 0 ? 100 * Double(dropped + late) / Double(requests) : 0 }
+    public var withinSLOFraction: Double { requests > 0 ? Double(withinSLO) / Double(requests) : 1 }
+
+    init(name: String, requests: Int, withinSLO: Int, dropped: Int, late: Int, histogram: LatencyHistogram) {
+        self.name = name
+        self.requests = requests
+        self.withinSLO = withinSLO
+        self.dropped = dropped
+        self.late = late
+        p50Ms = histogram.quantileNs(0.5).map { Double($0) / 1e6 }
+        p99Ms = histogram.quantileNs(0.99).map { Double($0) / 1e6 }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, requests, withinSLO, dropped, late, p50Ms, p99Ms, outsideSLOPercent
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(requests, forKey: .requests)
+        try container.encode(withinSLO, forKey: .withinSLO)
+        try container.encode(dropped, forKey: .dropped)
+        try container.encode(late, forKey: .late)
+        try container.encode(p50Ms, forKey: .p50Ms)
+        try container.encode(p99Ms, forKey: .p99Ms)
+        try container.encode(outsideSLOPercent, forKey: .outsideSLOPercent)
+    }
+}

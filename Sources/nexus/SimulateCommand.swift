@@ -1,0 +1,182 @@
+import ArgumentParser
+import Foundation
+import NexusConfig
+import NexusCore
+import NexusSimulator
+
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Run a workload on simulated GPUs (profile-driven) under Nexus, its ablations and the baselines.",
+        discussion: """
+        Every figure this command prints is SIMULATED: batch times are drawn between the profile's median and \
+        p99, not measured on hardware. Policies: \(SimulationPolicy.allCases.map(\.rawValue).joined(separator: ", ")) \
+        (or 'all'). The baselines are described in DESIGN.md §5 and README.md.
+        """
+    )
+
+    @OptionGroup var workloadOptions: WorkloadOptions
+
+    @Option(name: .long, help: "Policy to run; repeat for several, or 'all'.")
+    var policy: [String] = ["nexus"]
+
+    @Option(name: .long, help: "Simulated seconds of client traffic (default: the workload's durationSeconds, else 60).")
+    var duration: Double?
+
+    @Option(name: .long, help: "Random seed; the same seed gives the same results.")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Arrivals: poisson, uniform or bursty (Gamma gaps, see --cv). Default: the workload's.")
+    var arrival: ArrivalChoice?
+
+    @Option(name: .long, help: "Coefficient of variation of bursty arrivals (1 = Poisson).")
+    var cv: Double = 2
+
+    @Option(name: .long, help: "Hold this phase (name or index) for the whole run.")
+    var phase: String?
+
+    @Option(name: .long, help: "Start the workload's timeline at this second.")
+    var startSeconds: Double = 0
+
+    @Option(name: .long, help: "Cluster size (default: the workload's gpus; 0: as many as the plan asks for).")
+    var gpus: Int?
+
+    @Option(name: .long, help: "Seconds between planning epochs.")
+    var epochSeconds: Double = 30
+
+    @Option(name: .long, help: "Never plan again sooner than this many seconds after the last plan.")
+    var minEpochSeconds: Double = 10
+
+    @Option(name: .long, help: "Nexus plans capacity for (1 + headroom) x the measured rate.")
+    var headroom: Double = 0.05
+
+    @Flag(name: .long, help: "Follow rate rises only through the 10 s EWMA (no jump on a significant rise).")
+    var noFastRise = false
+
+    @Flag(name: .long, help: "Check every Nexus plan against every constraint of DESIGN.md §3.2 (slower).")
+    var checkPlans = false
+
+    @Flag(name: .long, help: "Find each policy's highest total rate with >= --target of requests within SLO on the cluster.")
+    var findMaxRate = false
+
+    @Option(name: .long, help: "Fraction of requests within SLO that --find-max-rate requires.")
+    var target: Double = 0.99
+
+    @Option(name: .long, help: "Relative precision of --find-max-rate.")
+    var precision: Double = 0.01
+
+    @Flag(name: .long, help: "Print JSON instead of tables.")
+    var json = false
+
+    enum ArrivalChoice: String, ExpressibleByArgument, CaseIterable { case poisson, uniform, bursty }
+
+    func validate() throws {
+        if let duration, !(duration > 0 && duration <= 1_000_000) { throw ValidationError("--duration must be in (0, 1000000] seconds, got \(duration)") }
+        guard cv > 0, cv <= 100 else { throw ValidationError("--cv must be in (0, 100], got \(cv)") }
+        guard startSeconds >= 0 else { throw ValidationError("--start-seconds must be >= 0, got \(startSeconds)") }
+        if let gpus, gpus < 0 { throw ValidationError("--gpus must be >= 0, got \(gpus)") }
+        guard epochSeconds > 0 else { throw ValidationError("--epoch-seconds must be > 0, got \(epochSeconds)") }
+        guard minEpochSeconds >= 0, minEpochSeconds <= epochSeconds else {
+            throw ValidationError("--min-epoch-seconds must be in 0...--epoch-seconds (\(epochSeconds)), got \(minEpochSeconds)")
+        }
+        guard headroom >= 0, headroom <= 10 else { throw ValidationError("--headroom must be in 0...10, got \(headroom)") }
+        guard target > 0, target <= 1 else { throw ValidationError("--target must be in (0, 1], got \(target)") }
+        guard precision > 0, precision < 1 else { throw ValidationError("--precision must be in (0, 1), got \(precision)") }
+        _ = try policies()
+    }
+
+    func policies() throws -> [SimulationPolicy] {
+        if policy.contains("all") { return SimulationPolicy.allCases }
+        return try policy.map { name in
+            guard let policy = SimulationPolicy(rawValue: name) else {
+                throw ValidationError("--policy: unknown policy '\(name)' (known: \(SimulationPolicy.allCases.map(\.rawValue).joined(separator: ", ")), all)")
+            }
+            return policy
+        }
+    }
+
+    func run() throws {
+        let loaded = try reportingErrors { try workloadOptions.load() }
+        let workload = loaded.workload
+        var config = SimulationConfig()
+        config.durationSeconds = duration ?? workload.durationSeconds ?? 60
+        config.seed = seed
+        switch arrival {
+        case .poisson: config.arrival = .poisson
+        case .uniform: config.arrival = .uniform
+        case .bursty: config.arrival = .bursty(coefficientOfVariation: cv)
+        case nil: config.arrival = nil
+        }
+        config.totalRatePerSecond = workloadOptions.rate
+        if let phase { config.pinnedPhase = try reportingErrors { try workloadOptions.phaseIndex(phase, in: loaded) } }
+        config.startSeconds = startSeconds
+        let clusterSize = gpus ?? workload.gpus ?? 0
+        config.gpus = clusterSize > 0 ? clusterSize : nil
+        config.epochTrigger = EpochTrigger(epochNs: Int64(epochSeconds * 1e9), minimumIntervalNs: Int64(minEpochSeconds * 1e9))
+        config.rateHeadroom = headroom
+        config.fastRise = !noFastRise
+        config.sloScale = workloadOptions.sloScale
+        config.gpuMemoryMB = workloadOptions.memoryMB(for: loaded)
+        config.checkPlans = checkPlans
+
+        if findMaxRate {
+            guard config.gpus != nil else {
+                throw ValidationError("--find-max-rate needs a fixed cluster: give --gpus or a workload with 'gpus'")
+            }
+            var outcomes: [MaxRateSearch.Outcome] = []
+            let search = MaxRateSearch(targetFraction: target, relativePrecision: precision)
+            for policy in try policies() {
+                config.policy = policy
+                let start = workloadOptions.rate ?? workload.totalRatePerSecond
+                outcomes.append(try reportingErrors {
+                    try search.search(workload: workload, curves: loaded.curves, config: config, startRatePerSecond: start)
+                })
+                if !json { FileHandle.standardError.write(Data("\(policy.rawValue): done\n".utf8)) }
+            }
+            let report = MaxRateReport(workload: workload.name, gpus: config.gpus!, targetFraction: target, outcomes: outcomes)
+            print(json ? try JSONOutput.string(report) : SimulationTables.render(report))
+        } else {
+            var results: [SimulationResult] = []
+            for policy in try policies() {
+                config.policy = policy
+                results.append(try reportingErrors { try Simulation.run(workload: workload, curves: loaded.curves, config: config) })
+            }
+            print(json ? try JSONOutput.string(SimulationReport(results: results)) : SimulationTables.render(results))
+        }
+    }
+}
+
+struct SimulationReport: Encodable {
+    var simulated = true
+    var results: [SimulationResult]
+}
+
+struct MaxRateReport: Encodable {
+    var simulated = true
+    var workload: String
+    var gpus: Int
+    var targetFraction: Double
+    var outcomes: [MaxRateSearch.Outcome]
+
+    /// Each policy's max rate over nexus's (nil when either is missing).
+    var ratioToNexus: [String: Double?] {
+        let nexus = outcomes.first { $0.policy == SimulationPolicy.nexus.rawValue }?.maxRatePerSecond
+        var ratios: [String: Double?] = [:]
+        for outcome in outcomes {
+            if let nexus, let rate = outcome.maxRatePerSecond, rate > 0 { ratios[outcome.policy] = nexus / rate } else { ratios[outcome.policy] = .some(nil) }
+        }
+        return ratios
+    }
+
+    enum CodingKeys: String, CodingKey { case simulated, workload, gpus, targetFraction, outcomes, nexusSpeedup }
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(simulated, forKey: .simulated)
+        try container.encode(workload, forKey: .workload)
+        try container.encode(gpus, forKey: .gpus)
+        try container.encode(targetFraction, forKey: .targetFraction)
+        try container.encode(outcomes, forKey: .outcomes)
+        try container.encode(ratioToNexus, forKey: .nexusSpeedup)
+    }
+}

@@ -37,9 +37,14 @@ struct RunStatistics {
         latency = [LatencyHistogram](repeating: LatencyHistogram(), count: applications.count)
     }
 
-    mutating func recordPlan(_ plan: Plan, previous: Plan?, nowNs: Int64) {
+    var epochLog: [EpochRecord] = []
+
+    mutating func recordPlan(_ plan: Plan, previous: Plan?, nowNs: Int64, reason: String) {
         integrate(untilNs: nowNs)
         epochs += 1
+        epochLog.append(EpochRecord(atSeconds: Double(nowNs) / 1e9, reason: reason, gpus: plan.gpus,
+                                    lowerBoundGPUs: plan.demandLowerBoundGPUs, admittedFraction: plan.admittedFraction,
+                                    infeasibleSessions: plan.infeasible.count))
         currentGPUs = plan.gpus
         currentLowerBound = plan.demandLowerBoundGPUs
         maxGPUs = max(maxGPUs, plan.gpus)
@@ -66,4 +71,16 @@ struct RunStatistics {
         simulatedSeconds = Double(endNs) / 1e9
         gpuBusySeconds = Double(gpuBusyNs) / 1e9
     }
+}
+
+/// One plan the scheduler made during a run.
+public struct EpochRecord: Encodable, Sendable {
+    public var atSeconds: Double
+    /// `start`, `epoch` (30 s elapsed) or `rate` (a session's rate left the band).
+    public var reason: String
+    public var gpus: Int
+    /// Lower bound of the measured demand.
+    public var lowerBoundGPUs: Double
+    public var admittedFraction: Double
+    public var infeasibleSessions: Int
 }

@@ -20,10 +20,14 @@ extension SimulationEngine {
         let unplannedTraffic = stageSession.indices.contains { stageSession[$0] < 0 && (stageRate[$0].ratePerSecond ?? 0) > 0 }
         let reason = config.epochTrigger.replanReason(nowNs: nowNs, lastPlanNs: lastPlanNs, rates: rates)
         let early = unplannedTraffic && nowNs - lastPlanNs >= config.epochTrigger.minimumIntervalNs
-        if reason != nil || early { try replan(nowNs: nowNs) }
+        if let reason {
+            try replan(nowNs: nowNs, reason: reason == .epochElapsed ? "epoch" : "rate")
+        } else if early {
+            try replan(nowNs: nowNs, reason: "rate")
+        }
     }
 
-    mutating func replan(nowNs: Int64) throws {
+    mutating func replan(nowNs: Int64, reason: String) throws {
         var stageRates: [[Double]] = []
         for (a, app) in workload.applications.enumerated() {
             stageRates.append(app.stages.indices.map { stageRate[appFirstStage[a] + $0].ratePerSecond ?? 0 })
@@ -39,11 +43,11 @@ extension SimulationEngine {
         } else {
             newPlan = allocator.plan(sessions.demands, maxBackends: config.gpus)
         }
-        apply(newPlan, sessions: sessions, nowNs: nowNs)
+        apply(newPlan, sessions: sessions, nowNs: nowNs, reason: reason)
     }
 
-    mutating func apply(_ newPlan: Plan, sessions: SessionSet, nowNs: Int64) {
-        stats.recordPlan(newPlan, previous: plan, nowNs: nowNs)
+    mutating func apply(_ newPlan: Plan, sessions: SessionSet, nowNs: Int64, reason: String) {
+        stats.recordPlan(newPlan, previous: plan, nowNs: nowNs, reason: reason)
         lastPlanNs = nowNs
 
         // Take every queued call out; they are routed again under the new plan below.

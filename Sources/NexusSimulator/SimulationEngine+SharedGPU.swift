@@ -9,11 +9,12 @@ import NexusCore
 extension SimulationEngine {
     /// Brings every in-flight job's remaining work up to `nowNs`.
     mutating func advanceSharedGPU(_ gpu: Int, nowNs: Int64) {
-        let elapsed = Double(nowNs - gpuLastUpdateNs[gpu])
+        let since = gpuLastUpdateNs[gpu]
+        let elapsed = Double(nowNs - since)
         gpuLastUpdateNs[gpu] = nowNs
         let jobs = gpuJobs[gpu].count
         guard jobs > 0, elapsed > 0 else { return }
-        gpuBusyNs[gpu] += Int64(elapsed)
+        accountBusy(gpu: gpu, fromNs: since, toNs: nowNs)
         let progress = elapsed / Double(jobs)
         for j in gpuJobs[gpu].indices { gpuJobs[gpu][j].remainingNs -= progress }
     }

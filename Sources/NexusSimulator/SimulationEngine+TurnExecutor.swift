@@ -23,7 +23,7 @@ extension SimulationEngine {
             let durationNs = batchDurationNs(session: session, batch: decision.batchSize)
             gpuBusy[gpu] = true
             gpuToken[gpu] &+= 1
-            gpuBusyNs[gpu] += durationNs
+            accountBusy(gpu: gpu, fromNs: nowNs, toNs: nowNs + durationNs)
             gpuCursor[gpu] = (position + 1) % count
             stats.batches += 1
             stats.batchedCalls += decision.batchSize
@@ -42,6 +42,13 @@ extension SimulationEngine {
         gpuRunning[gpu] = batch
         gpuBusy[gpu] = false
         startTurn(gpu: gpu, nowNs: nowNs)
+    }
+
+    /// GPU time spent executing, counted only while clients send traffic (the drain afterwards is not
+    /// part of the run's GPU-time either).
+    mutating func accountBusy(gpu: Int, fromNs: Int64, toNs: Int64) {
+        let end = min(toNs, endNs)
+        if end > fromNs { gpuBusyNs[gpu] += end - fromNs }
     }
 
     /// Answers the first `count` requests of a slot's queue "dropped".

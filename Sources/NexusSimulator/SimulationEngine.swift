@@ -139,7 +139,7 @@ struct SimulationEngine {
         stageRate = initial.stageRates.flatMap { $0 }.map {
             EWMARateEstimator(timeConstantNs: config.rateTimeConstantNs, fastRise: config.fastRise, initialRatePerSecond: $0)
         }
-        try replan(nowNs: 0)
+        try replan(nowNs: 0, reason: "start")
         for a in workload.applications.indices { scheduleArrival(app: a, nowNs: 0) }
         for (index, phase) in (workload.phases ?? []).enumerated() where config.pinnedPhase == nil {
             let atNs = Int64(((phase.atSeconds - config.startSeconds) * 1e9).rounded())

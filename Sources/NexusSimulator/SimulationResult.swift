@@ -27,6 +27,8 @@ public struct SimulationResult: Encodable, Sendable {
     public var meanBatchSize: Double
     public var applications: [ApplicationResult]
     public var total: ApplicationResult
+    /// Every plan of the run: GPUs and lower bound over time.
+    public var epochLog: [EpochRecord]
     public var wallSeconds: Double
 
     /// Model calls simulated per second of wall time (the simulator is single-threaded: per core).

@@ -56,22 +56,22 @@ struct SquishyBinPacker {
 
     /// `B_i` and `T_i` under the GPU budget, lowered if the batch would not fit the device's memory.
     static func operatingPoint(curve: LatencyCurve, gpuBudgetMs: Double, gpuMemoryMB: Double) -> SaturatedPoint? {
-        guard var point = curve.saturatedPoint(gpuBudgetMs: gpuBudgetMs) else { return nil }
-        if curve.memoryMB[point.batch] > gpuMemoryMB {
-            var largest = point.largestSafeBatch
-            while largest >= 1, curve.memoryMB[largest] > gpuMemoryMB { largest -= 1 }
-            guard largest >= 1 else { return nil }
-            let batch = curve.bestBatchUpTo[largest]
-            point = SaturatedPoint(batch: batch, latencyMs: curve.latencyMs[batch], largestSafeBatch: largest)
+        guard let point = curve.saturatedPoint(gpuBudgetMs: gpuBudgetMs) else { return nil }
+        if curve.memoryMB[point.batch] <= gpuMemoryMB { return point }
+        // The best safe batch that fits in memory (memory need not grow monotonically in a measured profile).
+        var best = 0
+        for b in 1...point.largestSafeBatch where curve.memoryMB[b] <= gpuMemoryMB {
+            if best == 0 || curve.throughputPerSecond(batch: b) >= curve.throughputPerSecond(batch: best) { best = b }
         }
-        return point
+        guard best > 0 else { return nil }
+        return SaturatedPoint(batch: best, latencyMs: curve.latencyMs[best], largestSafeBatch: point.largestSafeBatch)
     }
 
     // MARK: steps 2 and 3
 
     /// Step 3 for one residual rate: the largest `b <= B_i` with `b*1000/r' + l(b) <= L'`, and
     /// `d = min(L' - l(b), 1000*b/r')`; nil when even that needs more than a whole backend (then the
-    /// residual gets a backend of its own at `B_i`, whose capacity `T_i` exceeds it).
+    /// residual gets a backend of its own at `B_i`, whose capacity `T_i` exceeds it, and which fits in memory).
     func residualPoint(session index: Int, ratePerSecond rate: Double) -> (batch: Int, dutyCycleMs: Double)? {
         let session = sessions[index]
         let curve = session.curve
@@ -84,7 +84,8 @@ struct SquishyBinPacker {
         let duty = min(session.gpuBudgetMs - curve.latencyMs[batch], 1000 * Double(batch) / rate)
         // Carry the rate with the smallest batch that does it within this duty cycle.
         let needed = Self.batch(for: rate, dutyCycleMs: duty)
-        guard needed <= session.point.batch, curve.latencyMs[needed] <= duty + Self.epsilon else { return nil }
+        guard needed <= session.point.batch, curve.latencyMs[needed] <= duty + Self.epsilon,
+              curve.memoryMB[needed] <= gpuMemoryMB + Self.epsilon else { return nil }
         return (needed, duty)
     }
 

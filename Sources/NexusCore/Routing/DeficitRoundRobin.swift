@@ -13,7 +13,9 @@ public struct DeficitRoundRobin<Target: Sendable>: Sendable {
         targets = weighted.map(\.target)
         let heaviest = weighted.map(\.weight).max() ?? 0
         quanta = weighted.map { heaviest > 0 ? Swift.max(0, $0.weight) / heaviest : 1 }
-        deficits = quanta
+        // Start just before the first target with empty deficits, so the first round is not a burst.
+        deficits = [Double](repeating: 0, count: weighted.count)
+        current = Swift.max(0, weighted.count - 1)
     }
 
     public var isEmpty: Bool { targets.isEmpty }

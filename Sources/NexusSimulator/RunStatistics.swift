@@ -38,6 +38,17 @@ struct RunStatistics {
     }
 
     var epochLog: [EpochRecord] = []
+    /// Outcomes by the 10 s window in which the request arrived.
+    var timeline: [TimelineBucket] = []
+    static let bucketNs: Int64 = 10_000_000_000
+
+    mutating func bucket(arrivalNs: Int64) -> Int {
+        let index = Int(arrivalNs / Self.bucketNs)
+        while timeline.count <= index {
+            timeline.append(TimelineBucket(startSeconds: Double(timeline.count) * Double(Self.bucketNs) / 1e9, gpus: currentGPUs))
+        }
+        return index
+    }
 
     mutating func recordPlan(_ plan: Plan, previous: Plan?, nowNs: Int64, reason: String) {
         integrate(untilNs: nowNs)
@@ -46,6 +57,9 @@ struct RunStatistics {
                                     lowerBoundGPUs: plan.demandLowerBoundGPUs, admittedFraction: plan.admittedFraction,
                                     infeasibleSessions: plan.infeasible.count))
         currentGPUs = plan.gpus
+        if let last = timeline.indices.last, Int64(timeline[last].startSeconds * 1e9) + Self.bucketNs > nowNs {
+            timeline[last].gpus = max(timeline[last].gpus, plan.gpus)
+        }
         currentLowerBound = plan.demandLowerBoundGPUs
         maxGPUs = max(maxGPUs, plan.gpus)
         minAdmittedFraction = min(minAdmittedFraction, plan.admittedFraction)
@@ -83,4 +97,14 @@ public struct EpochRecord: Encodable, Sendable {
     public var lowerBoundGPUs: Double
     public var admittedFraction: Double
     public var infeasibleSessions: Int
+}
+
+/// Requests that arrived in one 10 s window, and what became of them.
+public struct TimelineBucket: Encodable, Sendable {
+    public var startSeconds: Double
+    public var requests = 0
+    public var dropped = 0
+    public var late = 0
+    /// The most GPUs a plan used during the window.
+    public var gpus: Int
 }

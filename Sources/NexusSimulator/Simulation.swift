@@ -33,7 +33,7 @@ public enum Simulation {
             busyFraction: stats.gpuSecondsIntegral > 0 ? stats.gpuBusySeconds / stats.gpuSecondsIntegral : 0,
             epochs: stats.epochs, modelLoads: stats.modelLoads, minAdmittedFraction: stats.minAdmittedFraction,
             calls: stats.calls, meanBatchSize: stats.batches > 0 ? Double(stats.batchedCalls) / Double(stats.batches) : 0,
-            applications: applications, total: total, epochLog: stats.epochLog, wallSeconds: wall)
+            applications: applications, total: total, epochLog: stats.epochLog, timeline: stats.timeline, wallSeconds: wall)
     }
 
     static func monotonicSeconds() -> Double {

@@ -25,6 +25,7 @@ extension SimulationEngine {
         guard version == appArrivalVersion[app] else { return }
         let request = newRequest(app: app, nowNs: nowNs)
         stats.requests[app] += 1
+        stats.timeline[stats.bucket(arrivalNs: nowNs)].requests += 1
         for root in appRoots[app] { spawn(stage: Int(root), request: request, nowNs: nowNs) }
         if requestPending[Int(request)] == 0 { finishRequest(request, nowNs: nowNs) }
         scheduleArrival(app: app, nowNs: nowNs)
@@ -90,6 +91,7 @@ extension SimulationEngine {
         if !requestFailed[Int(request)] {
             requestFailed[Int(request)] = true
             stats.dropped[Int(requestApp[Int(request)])] += 1
+            stats.timeline[stats.bucket(arrivalNs: requestArrivalNs[Int(request)])].dropped += 1
         }
         stats.droppedCalls += 1
         releaseCall(call, request: request, nowNs: nowNs)
@@ -107,7 +109,12 @@ extension SimulationEngine {
         if !requestFailed[index] {
             let latency = nowNs - requestArrivalNs[index]
             stats.latency[app].record(latency)
-            if latency <= appSLONs[app] { stats.withinSLO[app] += 1 } else { stats.late[app] += 1 }
+            if latency <= appSLONs[app] {
+                stats.withinSLO[app] += 1
+            } else {
+                stats.late[app] += 1
+                stats.timeline[stats.bucket(arrivalNs: requestArrivalNs[index])].late += 1
+            }
         }
         freeRequests.append(request)
     }

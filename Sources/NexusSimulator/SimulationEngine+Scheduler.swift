@@ -19,7 +19,7 @@ extension SimulationEngine {
         // A stage with no session yet (its rate was 0 at the last plan) and traffic now also triggers.
         let unplannedTraffic = stageSession.indices.contains { stageSession[$0] < 0 && (stageRate[$0].ratePerSecond ?? 0) > 0 }
         let reason = config.epochTrigger.replanReason(nowNs: nowNs, lastPlanNs: lastPlanNs, rates: rates)
-        let early = unplannedTraffic && nowNs - lastPlanNs >= config.epochTrigger.minimumIntervalNs
+        let early = unplannedTraffic && nowNs - lastPlanNs >= config.epochTrigger.riseIntervalNs
         if let reason {
             try replan(nowNs: nowNs, reason: reason == .epochElapsed ? "epoch" : "rate")
         } else if early {

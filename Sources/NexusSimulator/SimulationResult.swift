@@ -29,6 +29,8 @@ public struct SimulationResult: Encodable, Sendable {
     public var total: ApplicationResult
     /// Every plan of the run: GPUs and lower bound over time.
     public var epochLog: [EpochRecord]
+    /// Requests by the 10 s window they arrived in: where in time the misses are.
+    public var timeline: [TimelineBucket]
     public var wallSeconds: Double
 
     /// Model calls simulated per second of wall time (the simulator is single-threaded: per core).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import NexusConfig
 import NexusCore
+import NexusSimulator
 
 /// Options shared by every command that reads a workload.
 struct WorkloadOptions: ParsableArguments {
@@ -33,7 +34,7 @@ struct WorkloadOptions: ParsableArguments {
     func phaseIndex(_ name: String, in loaded: LoadedWorkload) throws -> Int {
         guard let index = loaded.workload.phaseIndex(named: name) else {
             let phases = (loaded.workload.phases ?? []).enumerated().map { "\($0.offset)\($0.element.name.map { " (\($0))" } ?? "")" }
-            throw ValidationError("--phase: '\(name)' is not a phase of \(loaded.path) (phases: \(phases.isEmpty ? "none" : phases.joined(separator: ", ")))")
+            throw InputError(description: "--phase: '\(name)' is not a phase of \(loaded.path) (phases: \(phases.isEmpty ? "none" : phases.joined(separator: ", ")))")
         }
         return index
     }
@@ -78,15 +79,22 @@ struct PlanningOptions: ParsableArguments {
     }
 }
 
-/// Runs `body`, turning our typed errors into a clean message and exit code 2 instead of a trace.
+/// A bad input file or value found while running: printed as `Error: <message>`, exit status 1.
+struct InputError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Runs `body`, turning our typed errors into a one-line message instead of a trace.
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch let error as WorkloadError {
-        throw ValidationError(error.description)
+        throw InputError(description: error.description)
     } catch let error as ProfileError {
-        throw ValidationError(error.description)
+        throw InputError(description: error.description)
     } catch let error as ConfigError {
-        throw ValidationError(error.description)
+        throw InputError(description: error.description)
+    } catch let error as SimulationError {
+        throw InputError(description: error.description)
     }
 }

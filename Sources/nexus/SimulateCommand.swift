@@ -47,6 +47,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .long, help: "Never plan again sooner than this many seconds after the last plan.")
     var minEpochSeconds: Double = 10
 
+    @Option(name: .long, help: "A rate rising above the band may trigger a plan this many seconds after the last one.")
+    var riseEpochSeconds: Double = 2
+
     @Option(name: .long, help: "Nexus plans capacity for (1 + headroom) x the measured rate.")
     var headroom: Double = 0.05
 
@@ -78,6 +81,9 @@ struct SimulateCommand: ParsableCommand {
         guard epochSeconds > 0 else { throw ValidationError("--epoch-seconds must be > 0, got \(epochSeconds)") }
         guard minEpochSeconds >= 0, minEpochSeconds <= epochSeconds else {
             throw ValidationError("--min-epoch-seconds must be in 0...--epoch-seconds (\(epochSeconds)), got \(minEpochSeconds)")
+        }
+        guard riseEpochSeconds >= 0, riseEpochSeconds <= minEpochSeconds else {
+            throw ValidationError("--rise-epoch-seconds must be in 0...--min-epoch-seconds (\(minEpochSeconds)), got \(riseEpochSeconds)")
         }
         guard headroom >= 0, headroom <= 10 else { throw ValidationError("--headroom must be in 0...10, got \(headroom)") }
         guard target > 0, target <= 1 else { throw ValidationError("--target must be in (0, 1], got \(target)") }
@@ -112,7 +118,8 @@ struct SimulateCommand: ParsableCommand {
         config.startSeconds = startSeconds
         let clusterSize = gpus ?? workload.gpus ?? 0
         config.gpus = clusterSize > 0 ? clusterSize : nil
-        config.epochTrigger = EpochTrigger(epochNs: Int64(epochSeconds * 1e9), minimumIntervalNs: Int64(minEpochSeconds * 1e9))
+        config.epochTrigger = EpochTrigger(epochNs: Int64(epochSeconds * 1e9), minimumIntervalNs: Int64(minEpochSeconds * 1e9),
+                                           riseIntervalNs: Int64(riseEpochSeconds * 1e9))
         config.rateHeadroom = headroom
         config.fastRise = !noFastRise
         config.sloScale = workloadOptions.sloScale

@@ -71,13 +71,22 @@ import Testing
         #expect(trigger.replanReason(nowNs: 29 * second, lastPlanNs: 0, rates: [(100, 100)]) == nil)
     }
 
-    @Test func plansEarlyWhenARateLeavesTheBandButNotWithinTenSeconds() {
-        let rates: [(measuredPerSecond: Double, plannedPerSecond: Double)] = [(100, 100), (115, 100)]
+    @Test func aFallLeavingTheBandWaitsTenSecondsAfterTheLastPlan() {
+        let rates: [(measuredPerSecond: Double, plannedPerSecond: Double)] = [(100, 100), (79, 100)]
         #expect(trigger.replanReason(nowNs: 9 * second, lastPlanNs: 0, rates: rates) == nil)
         #expect(trigger.replanReason(nowNs: 10 * second, lastPlanNs: 0, rates: rates) == .rateChanged(sessionIndex: 1))
-        #expect(trigger.replanReason(nowNs: 12 * second, lastPlanNs: 0, rates: [(79, 100)]) == .rateChanged(sessionIndex: 0))
+    }
+
+    @Test func aRiseLeavingTheBandPlansOneBeaconAfterTheLastPlan() {
+        let rates: [(measuredPerSecond: Double, plannedPerSecond: Double)] = [(100, 100), (115, 100)]
+        #expect(trigger.replanReason(nowNs: 1 * second, lastPlanNs: 0, rates: rates) == nil)
+        #expect(trigger.replanReason(nowNs: 2 * second, lastPlanNs: 0, rates: rates) == .rateChanged(sessionIndex: 1))
+        #expect(trigger.replanReason(nowNs: 2 * second, lastPlanNs: 0, rates: [(5, 0)]) == .rateChanged(sessionIndex: 0))
+    }
+
+    @Test func theBandIsInclusive() {
         #expect(trigger.replanReason(nowNs: 12 * second, lastPlanNs: 0, rates: [(80, 100), (110, 100)]) == nil)
-        #expect(trigger.replanReason(nowNs: 12 * second, lastPlanNs: 0, rates: [(1, 0)]) == .rateChanged(sessionIndex: 0))
+        #expect(trigger.replanReason(nowNs: 12 * second, lastPlanNs: 0, rates: [(0, 0)]) == nil)
     }
 }
 

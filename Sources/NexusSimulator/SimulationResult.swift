@@ -44,11 +44,11 @@ public struct ApplicationResult: Encodable, Sendable {
     public var dropped: Int
     public var late: Int
     /// Latency of requests that completed (dropped ones have none), in ms.
-    public var p50Ms: Double?
-    public var p99Ms: Double?
-
+    @NullEncoded public var p50Ms: Double?
+    @NullEncoded public var p99Ms: Double?
     /// Dropped or late, as a percentage of requests.
-    public var outsideSLOPercent: Double { requests > 0 ? 100 * Double(dropped + late) / Double(requests) : 0 }
+    public let outsideSLOPercent: Double
+
     public var withinSLOFraction: Double { requests > 0 ? Double(withinSLO) / Double(requests) : 1 }
 
     init(name: String, requests: Int, withinSLO: Int, dropped: Int, late: Int, histogram: LatencyHistogram) {
@@ -59,21 +59,7 @@ public struct ApplicationResult: Encodable, Sendable {
         self.late = late
         p50Ms = histogram.quantileNs(0.5).map { Double($0) / 1e6 }
         p99Ms = histogram.quantileNs(0.99).map { Double($0) / 1e6 }
+        outsideSLOPercent = requests > 0 ? 100 * Double(dropped + late) / Double(requests) : 0
     }
 
-    enum CodingKeys: String, CodingKey {
-        case name, requests, withinSLO, dropped, late, p50Ms, p99Ms, outsideSLOPercent
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(name, forKey: .name)
-        try container.encode(requests, forKey: .requests)
-        try container.encode(withinSLO, forKey: .withinSLO)
-        try container.encode(dropped, forKey: .dropped)
-        try container.encode(late, forKey: .late)
-        try container.encode(p50Ms, forKey: .p50Ms)
-        try container.encode(p99Ms, forKey: .p99Ms)
-        try container.encode(outsideSLOPercent, forKey: .outsideSLOPercent)
-    }
 }

@@ -152,38 +152,3 @@ struct SimulateCommand: ParsableCommand {
         }
     }
 }
-
-struct SimulationReport: Encodable {
-    var simulated = true
-    var results: [SimulationResult]
-}
-
-struct MaxRateReport: Encodable {
-    var simulated = true
-    var workload: String
-    var gpus: Int
-    var targetFraction: Double
-    var outcomes: [MaxRateSearch.Outcome]
-
-    /// Each policy's max rate over nexus's (nil when either is missing).
-    var ratioToNexus: [String: Double?] {
-        let nexus = outcomes.first { $0.policy == SimulationPolicy.nexus.rawValue }?.maxRatePerSecond
-        var ratios: [String: Double?] = [:]
-        for outcome in outcomes {
-            if let nexus, let rate = outcome.maxRatePerSecond, rate > 0 { ratios[outcome.policy] = nexus / rate } else { ratios[outcome.policy] = .some(nil) }
-        }
-        return ratios
-    }
-
-    enum CodingKeys: String, CodingKey { case simulated, workload, gpus, targetFraction, outcomes, nexusSpeedup }
-
-    func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(simulated, forKey: .simulated)
-        try container.encode(workload, forKey: .workload)
-        try container.encode(gpus, forKey: .gpus)
-        try container.encode(targetFraction, forKey: .targetFraction)
-        try container.encode(outcomes, forKey: .outcomes)
-        try container.encode(ratioToNexus, forKey: .nexusSpeedup)
-    }
-}

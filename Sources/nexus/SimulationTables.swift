@@ -26,11 +26,10 @@ enum SimulationTables {
     static func render(_ report: MaxRateReport) -> String {
         let out = "[SIMULATED] max rate with >= \(fixed(report.targetFraction * 100, 1))% of requests within SLO on \(report.gpus) GPUs, workload \(report.workload)\n"
         var table = TextTable(header: ["policy", "max rate/s", "nexus / policy", "GPUs mean", "utilization", "p99 ms", "within SLO %", "trials"])
-        let ratios = report.ratioToNexus
         for outcome in report.outcomes {
             let result = outcome.result
             table.add([outcome.policy, outcome.maxRatePerSecond.map { fixed($0, 0) } ?? "none",
-                       (ratios[outcome.policy] ?? nil).map { fixed($0, 2) + "x" } ?? "-",
+                       report.nexusSpeedup[outcome.policy]?.wrappedValue.map { fixed($0, 2) + "x" } ?? "-",
                        result.map { fixed($0.gpusMean) } ?? "-", result.map { fixed($0.utilization, 3) } ?? "-",
                        result?.total.p99Ms.map { fixed($0, 3) } ?? "-",
                        result.map { fixed($0.total.withinSLOFraction * 100, 2) } ?? "-", "\(outcome.trials.count)"])

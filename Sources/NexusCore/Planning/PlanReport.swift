@@ -2,7 +2,7 @@
 public struct PlanReport: Encodable, Sendable {
     public var workload: String
     /// The phase planned (its name, else its index); absent for a workload without phases.
-    public var phase: String?
+    @NullEncoded public var phase: String?
     public var totalRatePerSecond: Double
     public var gpus: Int
     public var lowerBoundGPUs: Double
@@ -25,28 +25,8 @@ public struct PlanReport: Encodable, Sendable {
         /// `B_i`, the saturated batch, and `T_i`.
         public var maxBatch: Int
         public var peakThroughputPerSecond: Double
-        public var prefixGroup: String?
+        @NullEncoded public var prefixGroup: String?
         public var members: [String]
-
-        enum CodingKeys: String, CodingKey {
-            case id, model, latencySLOMs, gpuBudgetMs, ratePerSecond, demandRatePerSecond, maxBatch,
-                 peakThroughputPerSecond, prefixGroup, members
-        }
-
-        /// `prefixGroup` is written as null rather than left out, so every session has the same keys.
-        public func encode(to encoder: Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(id, forKey: .id)
-            try container.encode(model, forKey: .model)
-            try container.encode(latencySLOMs, forKey: .latencySLOMs)
-            try container.encode(gpuBudgetMs, forKey: .gpuBudgetMs)
-            try container.encode(ratePerSecond, forKey: .ratePerSecond)
-            try container.encode(demandRatePerSecond, forKey: .demandRatePerSecond)
-            try container.encode(maxBatch, forKey: .maxBatch)
-            try container.encode(peakThroughputPerSecond, forKey: .peakThroughputPerSecond)
-            try container.encode(prefixGroup, forKey: .prefixGroup)
-            try container.encode(members, forKey: .members)
-        }
     }
 
     public struct Application: Encodable, Sendable {
@@ -59,23 +39,12 @@ public struct PlanReport: Encodable, Sendable {
     public struct Stage: Encodable, Sendable {
         public var name: String
         public var model: String
-        public var parent: String?
+        /// null for a stage that takes the client's request.
+        @NullEncoded public var parent: String?
         public var budgetMs: Double
         public var ratePerSecond: Double
         public var session: String
 
-        enum CodingKeys: String, CodingKey { case name, model, parent, budgetMs, ratePerSecond, session }
-
-        /// `parent` is null for a stage that takes the client's request.
-        public func encode(to encoder: Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(name, forKey: .name)
-            try container.encode(model, forKey: .model)
-            try container.encode(parent, forKey: .parent)
-            try container.encode(budgetMs, forKey: .budgetMs)
-            try container.encode(ratePerSecond, forKey: .ratePerSecond)
-            try container.encode(session, forKey: .session)
-        }
     }
 
     public struct Backend: Encodable, Sendable {

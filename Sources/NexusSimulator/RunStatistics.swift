@@ -53,7 +53,7 @@ struct RunStatistics {
     mutating func recordPlan(_ plan: Plan, previous: Plan?, nowNs: Int64, reason: String) {
         integrate(untilNs: nowNs)
         epochs += 1
-        epochLog.append(EpochRecord(atSeconds: Double(nowNs) / 1e9, reason: reason, gpus: plan.gpus,
+        epochLog.append(EpochRecord(atSeconds: Double(nowNs) / 1e9, reason: reason, gpus: plan.gpus, sessions: plan.sessions.count,
                                     lowerBoundGPUs: plan.demandLowerBoundGPUs, admittedFraction: plan.admittedFraction,
                                     infeasibleSessions: plan.infeasible.count))
         currentGPUs = plan.gpus
@@ -93,6 +93,7 @@ public struct EpochRecord: Encodable, Sendable {
     /// `start`, `epoch` (30 s elapsed) or `rate` (a session's rate left the band).
     public var reason: String
     public var gpus: Int
+    public var sessions: Int
     /// Lower bound of the measured demand.
     public var lowerBoundGPUs: Double
     public var admittedFraction: Double

@@ -26,6 +26,8 @@ public struct SimulationConfig: Sendable {
     public var rateHeadroom: Double = 0.05
     public var sloScale: Double = 1
     public var splitSteps: Int = 100
+    /// Keep last epoch's latency split unless the new one needs this fraction fewer GPUs.
+    public var splitHysteresis: Double = 0.02
     public var gpuMemoryMB: Double?
     public var consolidate: Bool = true
     /// Check every plan against DESIGN.md §3.2 and stop the run on a violation.

@@ -26,44 +26,49 @@ extension SimulationEngine {
         let request = newRequest(app: app, nowNs: nowNs)
         stats.requests[app] += 1
         stats.timeline[stats.bucket(arrivalNs: nowNs)].requests += 1
-        for root in appRoots[app] { spawn(stage: Int(root), request: request, nowNs: nowNs) }
+        for root in appRoots[app] { spawn(stage: Int(root), request: request, nowNs: nowNs, isRoot: true) }
         if requestPending[Int(request)] == 0 { finishRequest(request, nowNs: nowNs) }
         scheduleArrival(app: app, nowNs: nowNs)
     }
 
     /// Calls `stage` gamma times for `request` (gamma 1.5: once, and a second time with probability 0.5).
-    mutating func spawn(stage: Int, request: Int32, nowNs: Int64) {
+    mutating func spawn(stage: Int, request: Int32, nowNs: Int64, isRoot: Bool) {
         let gamma = stageGamma[stage]
         var count = Int(gamma)
         let fraction = gamma - Double(count)
         if fraction > 0, fanOutRandom.unit() < fraction { count += 1 }
-        for _ in 0..<count { dispatch(stage: stage, request: request, nowNs: nowNs) }
+        for _ in 0..<count { dispatch(stage: stage, request: request, nowNs: nowNs, isRoot: isRoot) }
     }
 
-    mutating func dispatch(stage: Int, request: Int32, nowNs: Int64) {
+    mutating func dispatch(stage: Int, request: Int32, nowNs: Int64, isRoot: Bool) {
         stageCount[stage] += 1
         stats.calls += 1
         let call = newCall(stage: stage, request: request)
         // Deadline = arrival + the budgets of every stage on the path: a stage that finishes early passes its slack on.
         callDeadlineNs[Int(call)] = requestArrivalNs[Int(request)] + stageDeadlineOffsetNs[stage]
         requestPending[Int(request)] += 1
-        network.push(nowNs + networkNs, call)
+        if isRoot { rootPipe.push(nowNs + rootDelayNs, call) } else { childPipe.push(nowNs + childDelayNs, call) }
     }
 
-    /// Routes with the table in force when the call reaches the backends (route updates are make-before-break).
     mutating func callReachesBackend(_ call: Int32, nowNs: Int64) {
+        callArrivalNs[Int(call)] = nowNs
+        route(call, nowNs: nowNs, startExecutors: true)
+    }
+
+    /// Routes with the table in force when the call reaches the backends (route updates are
+    /// make-before-break); a call re-routed after a plan change keeps its arrival time.
+    mutating func route(_ call: Int32, nowNs: Int64, startExecutors: Bool) {
         let session = stageSession[Int(callStage[Int(call)])]
         guard session >= 0, let slot = sessionRoutes[Int(session)].next() else {
             stats.unroutable += 1
             dropCall(call, nowNs: nowNs)
             return
         }
-        callArrivalNs[Int(call)] = nowNs
-        enqueue(call, slot: Int(slot), nowNs: nowNs)
+        slotQueue[Int(slot)].insert(call, deadlineNs: callDeadlineNs[Int(call)])
+        if startExecutors { startExecutor(slot: Int(slot), nowNs: nowNs) }
     }
 
-    mutating func enqueue(_ call: Int32, slot: Int, nowNs: Int64) {
-        slotQueue[slot].insert(call, deadlineNs: callDeadlineNs[Int(call)])
+    mutating func startExecutor(slot: Int, nowNs: Int64) {
         switch executor {
         case .turns:
             let gpu = Int(slotGPU[slot])
@@ -80,7 +85,7 @@ extension SimulationEngine {
         let request = callRequest[Int(call)]
         let stage = Int(callStage[Int(call)])
         if !requestFailed[Int(request)] {
-            for child in stageChildren[stage] { spawn(stage: Int(child), request: request, nowNs: nowNs) }
+            for child in stageChildren[stage] { spawn(stage: Int(child), request: request, nowNs: nowNs, isRoot: false) }
         }
         releaseCall(call, request: request, nowNs: nowNs)
     }
@@ -107,7 +112,7 @@ extension SimulationEngine {
         let index = Int(request)
         let app = Int(requestApp[index])
         if !requestFailed[index] {
-            let latency = nowNs - requestArrivalNs[index]
+            let latency = nowNs + postprocessNs - requestArrivalNs[index]
             stats.latency[app].record(latency)
             if latency <= appSLONs[app] {
                 stats.withinSLO[app] += 1

@@ -32,7 +32,8 @@ extension SimulationEngine {
         for (a, app) in workload.applications.enumerated() {
             stageRates.append(app.stages.indices.map { stageRate[appFirstStage[a] + $0].ratePerSecond ?? 0 })
         }
-        let sessions = try epochPlanner.builder.build(applications: workload.applications, stageRates: stageRates)
+        let sessions = try epochPlanner.builder.build(applications: workload.applications, stageRates: stageRates,
+                                                      previous: sessionSet)
         let newPlan: Plan
         if config.policy.usesSquishyPlanner {
             newPlan = epochPlanner.planner.plan(sessions.demands, previous: plan, maxBackends: config.gpus)
@@ -54,6 +55,12 @@ extension SimulationEngine {
         var pending: [Int32] = []
         for slot in slotQueue.indices { slotQueue[slot].drain { call, _ in pending.append(call) } }
 
+        // Per-(GPU, session) state that outlives a plan (AIMD, a running batch), keyed by the old plan's ids.
+        var oldSlot: [SlotKey: Int] = [:]
+        for slot in slotGPU.indices where slotSession[slot] >= 0 {
+            oldSlot[SlotKey(gpu: slotGPU[slot], session: sessionIDs[Int(slotSession[slot])])] = slot
+        }
+
         // Sessions.
         var sessionIndex: [String: Int32] = [:]
         sessionIDs = newPlan.sessions.map(\.id)
@@ -63,21 +70,24 @@ extension SimulationEngine {
         sessionStages = [[Int]](repeating: [], count: newPlan.sessions.count)
         for (a, app) in workload.applications.enumerated() {
             let parents = app.parentIndices
+            // A deadline is the arrival plus every budget on the path; stages may be listed in any order.
+            var offsets = [Int64?](repeating: nil, count: app.stages.count)
+            func offset(_ s: Int) -> Int64 {
+                if let known = offsets[s] { return known }
+                let value = Int64((sessions.stageBudgetsMs[a][s] * 1e6).rounded()) + (parents[s].map(offset) ?? 0)
+                offsets[s] = value
+                return value
+            }
             for s in app.stages.indices {
                 let stage = appFirstStage[a] + s
                 let index = sessionIndex[sessions.stageSessionIDs[a][s]] ?? -1
                 stageSession[stage] = index
                 if index >= 0 { sessionStages[Int(index)].append(stage) }
-                let budgetNs = Int64((sessions.stageBudgetsMs[a][s] * 1e6).rounded())
-                stageDeadlineOffsetNs[stage] = budgetNs + (parents[s].map { stageDeadlineOffsetNs[appFirstStage[a] + $0] } ?? 0)
+                stageDeadlineOffsetNs[stage] = offset(s)
             }
         }
 
-        // Slots, keeping the per-(GPU, session) state that outlives a plan (AIMD, a running batch).
-        var oldSlot: [SlotKey: Int] = [:]
-        for slot in slotGPU.indices where slotSession[slot] >= 0 {
-            oldSlot[SlotKey(gpu: slotGPU[slot], session: oldSessionID(slot))] = slot
-        }
+        // Slots.
         let gpuCount = (newPlan.backends.map(\.id).max() ?? -1) + 1
         if gpuCount > gpuSlots.count { growGPUs(to: gpuCount) }
         var newGPU: [Int32] = [], newSession: [Int32] = [], newMaxBatch: [Int] = []
@@ -133,8 +143,10 @@ extension SimulationEngine {
         sessionRoutes = routes.map { DeficitRoundRobin($0) }
         for g in gpuCursor.indices where gpuCursor[g] >= gpuSlots[g].count { gpuCursor[g] = 0 }
         plan = newPlan
+        sessionSet = sessions
 
-        for call in pending { callReachesBackend(call, nowNs: nowNs) }
+        // Every moved call is queued before any executor starts, so an idle GPU starts with a full batch.
+        for call in pending { route(call, nowNs: nowNs, startExecutors: false) }
         // Idle executors with work start now.
         switch executor {
         case .turns:
@@ -145,8 +157,6 @@ extension SimulationEngine {
             for slot in slotGPU.indices { evaluateBatcher(slot: slot, nowNs: nowNs) }
         }
     }
-
-    private func oldSessionID(_ slot: Int) -> String { sessionIDs[Int(slotSession[slot])] }
 
     mutating func growGPUs(to count: Int) {
         let extra = count - gpuSlots.count

@@ -79,8 +79,14 @@ extension SimulationEngine {
 
     mutating func evaluateBatcher(slot: Int, nowNs: Int64) {
         guard !slotBusy[slot], !slotQueue[slot].isEmpty, let batcher = slotBatcher[slot] else { return }
-        let oldest = callArrivalNs[Int(slotQueue[slot].payload(at: 0))]
-        switch batcher.decide(queued: slotQueue[slot].count, oldestArrivalNs: oldest, nowNs: nowNs) {
+        let queued = slotQueue[slot].count
+        // Triton's queue is in arrival order; ours is in deadline order, so look for the oldest arrival
+        // (only needed below a full batch, so at most maxBatch entries).
+        var oldest = Int64.max
+        if queued < batcher.maxBatch {
+            for offset in 0..<queued { oldest = min(oldest, callArrivalNs[Int(slotQueue[slot].payload(at: offset))]) }
+        }
+        switch batcher.decide(queued: queued, oldestArrivalNs: oldest, nowNs: nowNs) {
         case .idle:
             return
         case let .waitUntil(dueNs):

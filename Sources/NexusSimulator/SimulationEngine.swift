@@ -8,14 +8,21 @@ struct SimulationEngine {
     let workload: Workload
     let config: SimulationConfig
     let endNs: Int64
-    let networkNs: Int64
+    /// A call reaches its backend this long after its request arrives (roots) or after its parent's batch
+    /// ends (children): network plus preprocessing, and for children the parent's postprocessing.
+    let rootDelayNs: Int64
+    let childDelayNs: Int64
+    /// Postprocessing of the last call before the client has its answer.
+    let postprocessNs: Int64
     let arrivalProcess: ArrivalProcess
     let executor: SimulationPolicy.Executor
     let epochPlanner: EpochPlanner
     let allocator: BatchObliviousAllocator
 
     var events = EventQueue()
-    var network = NetworkPipe()
+    /// Calls on their way to a backend: one FIFO per delay keeps each in time order.
+    var rootPipe = NetworkPipe()
+    var childPipe = NetworkPipe()
     var arrivalRandom: [RandomSource]
     var fanOutRandom: RandomSource
     var serviceRandom: RandomSource
@@ -34,8 +41,9 @@ struct SimulationEngine {
     var stageCount: [Int] = []
     var stageRate: [EWMARateEstimator] = []
 
-    // The plan in force.
+    // The plan in force, and the sessions it was made for.
     var plan: Plan?
+    var sessionSet: SessionSet?
     var sessionIDs: [String] = []
     var sessionLatencyNs: [[Int64]] = []
     var sessionCurves: [LatencyCurve] = []
@@ -85,14 +93,18 @@ struct SimulationEngine {
         self.workload = workload
         self.config = config
         endNs = Int64((config.durationSeconds * 1e9).rounded())
-        networkNs = Int64(((workload.networkMs ?? 0) * 1e6).rounded())
+        let networkNs = Int64(((workload.networkMs ?? 0) * 1e6).rounded())
+        let preprocessNs = Int64(((workload.preprocessMs ?? 0) * 1e6).rounded())
+        postprocessNs = Int64(((workload.postprocessMs ?? 0) * 1e6).rounded())
+        rootDelayNs = networkNs + preprocessNs
+        childDelayNs = postprocessNs + networkNs + preprocessNs
         arrivalProcess = config.arrival ?? (workload.arrival == .uniform ? .uniform : .poisson)
         executor = config.policy.executor
         let memory = config.gpuMemoryMB ?? workload.gpuMemoryMB ?? PlannerConfig().gpuMemoryMB
         let builder = SessionBuilder(
             curves: curves, overheadMs: workload.overheadMs, gpuMemoryMB: memory,
             splitMode: config.policy.splitMode(config.splitSteps), prefixBatching: config.policy.prefixBatching,
-            sloScale: config.sloScale)
+            sloScale: config.sloScale, splitHysteresis: config.splitHysteresis)
         epochPlanner = EpochPlanner(builder: builder, planner: Planner(config: PlannerConfig(
             gpuMemoryMB: memory, rateHeadroom: config.rateHeadroom, stabilityBand: config.epochTrigger.band,
             consolidate: config.consolidate)))
@@ -148,12 +160,16 @@ struct SimulationEngine {
         if config.beaconNs < endNs { events.push(config.beaconNs, .beacon) }
 
         while true {
-            let networkTime = network.nextTimeNs ?? .max
+            let rootTime = rootPipe.nextTimeNs ?? .max
+            let childTime = childPipe.nextTimeNs ?? .max
             let eventTime = events.nextTimeNs ?? .max
-            if networkTime == .max && eventTime == .max { break }
-            if networkTime <= eventTime {
-                let call = network.pop()
-                callReachesBackend(call, nowNs: networkTime)
+            if rootTime == .max && childTime == .max && eventTime == .max { break }
+            if rootTime <= eventTime || childTime <= eventTime {
+                if rootTime <= childTime {
+                    callReachesBackend(rootPipe.pop(), nowNs: rootTime)
+                } else {
+                    callReachesBackend(childPipe.pop(), nowNs: childTime)
+                }
                 continue
             }
             let event = events.pop()!
@@ -181,8 +197,8 @@ struct SharedJob {
     var startNs: Int64
 }
 
-/// Calls on their way from a frontend to a backend. Every call takes the same `networkMs`, so calls leave
-/// in time order: a FIFO replaces a heap.
+/// Calls on their way from a frontend to a backend. Every call in one pipe takes the same time, so calls
+/// leave in the order they entered: a FIFO replaces a heap.
 struct NetworkPipe {
     private var times: [Int64] = []
     private var calls: [Int32] = []

@@ -19,7 +19,7 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .long, help: "Plan this phase (name or index); overrides --at-seconds.")
     var phase: String?
 
-    @Option(name: .long, help: "Cluster size: if the plan needs more GPUs, carry the largest common fraction of every session's rate that fits.")
+    @Option(name: .long, help: "Cluster size: if the plan needs more GPUs, carry the largest common fraction of every session's rate that fits (0 or absent: no limit).")
     var gpus: Int?
 
     @Flag(name: .long, help: "Print JSON instead of a table.")
@@ -38,7 +38,7 @@ struct PlanCommand: ParsableCommand {
             if let phase { phaseIndex = try workloadOptions.phaseIndex(phase, in: loaded) }
             let traffic = workload.traffic(phaseIndex: phaseIndex, totalRatePerSecond: workloadOptions.rate)
             let result = try planning.epochPlanner(for: loaded, workloadOptions: workloadOptions).plan(
-                applications: workload.applications, stageRates: traffic.stageRates, maxBackends: gpus)
+                applications: workload.applications, stageRates: traffic.stageRates, maxBackends: gpus.flatMap { $0 > 0 ? $0 : nil })
             return PlanReport(workload: workload, traffic: traffic, result: result, sloScale: workloadOptions.sloScale)
         }
         if json {

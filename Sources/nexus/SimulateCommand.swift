@@ -53,6 +53,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .long, help: "Nexus plans capacity for (1 + headroom) x the measured rate.")
     var headroom: Double = 0.05
 
+    @Option(name: .long, help: "Keep last epoch's latency split unless the new one needs this fraction fewer GPUs.")
+    var splitHysteresis: Double = 0.02
+
     @Flag(name: .long, help: "Follow rate rises only through the 10 s EWMA (no jump on a significant rise).")
     var noFastRise = false
 
@@ -86,6 +89,7 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError("--rise-epoch-seconds must be in 0...--min-epoch-seconds (\(minEpochSeconds)), got \(riseEpochSeconds)")
         }
         guard headroom >= 0, headroom <= 10 else { throw ValidationError("--headroom must be in 0...10, got \(headroom)") }
+        guard splitHysteresis >= 0, splitHysteresis <= 1 else { throw ValidationError("--split-hysteresis must be in 0...1, got \(splitHysteresis)") }
         guard target > 0, target <= 1 else { throw ValidationError("--target must be in (0, 1], got \(target)") }
         guard precision > 0, precision < 1 else { throw ValidationError("--precision must be in (0, 1), got \(precision)") }
         _ = try policies()
@@ -122,6 +126,7 @@ struct SimulateCommand: ParsableCommand {
                                            riseIntervalNs: Int64(riseEpochSeconds * 1e9))
         config.rateHeadroom = headroom
         config.fastRise = !noFastRise
+        config.splitHysteresis = splitHysteresis
         config.sloScale = workloadOptions.sloScale
         config.gpuMemoryMB = workloadOptions.memoryMB(for: loaded)
         config.checkPlans = checkPlans

@@ -52,9 +52,22 @@ import Testing
     }
 
     @Test func earlyDropDropsWhatWouldFinishLateAndShrinksTheBatch() {
-        // now 6, b = 4, finish 15: 10 and 12 would be late; 3 remain, so the batch shrinks to 3 (finish 14).
+        // now 6, b = 4, finish 15: 10 is late; b = 4 of 4 left still finishes at 15, so 12 is late too;
+        // 3 remain, so the batch shrinks to 3 (finish 14) and 20 makes it.
         let decision = queue([10, 12, 20, 30, 40]).decideBatch(policy: .early, maxBatch: 4, nowNs: 6, latencyNs: latency)
         #expect(decision == BatchDecision(dropCount: 2, batchSize: 3))
+    }
+
+    @Test func aShrinkingBatchFinishesEarlierSoLaterRequestsMakeIt() {
+        // b = 3 would finish at 8, too late for the first 7; without it b = 2 finishes at 7: the second 7 makes it.
+        let decision = queue([7, 7, 20]).decideBatch(policy: .early, maxBatch: 3, nowNs: 0, latencyNs: latency)
+        #expect(decision == BatchDecision(dropCount: 1, batchSize: 2))
+    }
+
+    @Test func aLongQueueKeepsTheFullBatchAfterDrops() {
+        // Six queued, B = 4: after dropping 10 and 12 four remain, so the batch stays 4 (finish 15).
+        let decision = queue([10, 12, 20, 30, 40, 50]).decideBatch(policy: .early, maxBatch: 4, nowNs: 6, latencyNs: latency)
+        #expect(decision == BatchDecision(dropCount: 2, batchSize: 4))
     }
 
     @Test func earlyDropEmptiesAQueueNobodyCanMakeIt() {

@@ -33,10 +33,15 @@ import Testing
         return best
     }
 
+    /// A random forest whose stages are listed in random order (a child may come before its parent).
     static func randomForest(_ count: Int, using random: inout SeededGenerator) -> [Int?] {
-        (0..<count).map { stage in
+        let inOrder: [Int?] = (0..<count).map { stage in
             stage == 0 || Int.random(in: 0..<4, using: &random) == 0 ? nil : Int.random(in: 0..<stage, using: &random)
         }
+        let position = Array(0..<count).shuffled(using: &random)
+        var shuffled = [Int?](repeating: nil, count: count)
+        for stage in 0..<count { shuffled[position[stage]] = inOrder[stage].map { position[$0] } }
+        return shuffled
     }
 
     /// Costs that fall as the budget grows (more budget, bigger batches), infinite below a minimum budget.

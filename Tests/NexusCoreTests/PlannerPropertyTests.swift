@@ -102,19 +102,34 @@ import Testing
     }
 
     @Test func aMoveThatCannotEmptyTheBackendIsUndone() {
-        let curve = TestCurves.affine(fixedMs: 2, perItemMs: 1)
-        var packer = SquishyBinPacker(gpuMemoryMB: 10_000)
-        for (id, rate) in [("a", 700.0), ("b", 700.0)] {
+        // Memory is the only limit here (rates are tiny): backend P holds a, backend X holds c1 and c2, and a
+        // device fits two sessions. c1 moves into P, c2 then fits nowhere, so c1's move must be undone.
+        let curve = TestCurves.affine(fixedMs: 2, perItemMs: 1, memoryMB: 400)
+        var packer = SquishyBinPacker(gpuMemoryMB: 1000)
+        for id in ["a", "c1", "c2"] {
             packer.sessions.append(.init(id: id, curve: curve, gpuBudgetMs: 20, point: curve.saturatedPoint(gpuBudgetMs: 20)!,
-                                         ratePerSecond: rate, kept: false))
-            let index = packer.sessions.count - 1
-            let (batch, duty) = packer.residualPoint(session: index, ratePerSecond: rate)!
-            packer.addResidualBackend(.init(session: index, ratePerSecond: rate, batch: batch, dutyCycleMs: duty,
-                                            occupancy: curve.latencyMs[batch] / duty))
+                                         ratePerSecond: 10, kept: false))
         }
-        let before = packer.backends.map(\.busyMs)
-        packer.consolidate()
-        #expect(packer.backends.filter { !$0.removed }.count == 2)
-        #expect(packer.backends.map(\.busyMs) == before)
+        func residual(_ index: Int) -> SquishyBinPacker.Residual {
+            let (batch, duty) = packer.residualPoint(session: index, ratePerSecond: 10)!
+            return .init(session: index, ratePerSecond: 10, batch: batch, dutyCycleMs: duty, occupancy: curve.latencyMs[batch] / duty)
+        }
+        packer.addResidualBackend(residual(0))
+        packer.addResidualBackend(residual(1))
+        packer.merge(residual(2), into: 1)
+        let before = packer.backends.map { ($0.members.map(\.session), $0.busyMs, $0.memoryMB, $0.dutyCycleMs) }
+        #expect(packer.tryToEmpty(1) == false)
+        let after = packer.backends.map { ($0.members.map(\.session), $0.busyMs, $0.memoryMB, $0.dutyCycleMs) }
+        #expect(after.map(\.0) == before.map(\.0))
+        #expect(after.map(\.1) == before.map(\.1))
+        #expect(after.map(\.2) == before.map(\.2))
+        #expect(after.map(\.3) == before.map(\.3))
+        #expect(packer.backends.allSatisfy { !$0.removed })
+        // With room for three sessions the same backend empties.
+        var roomy = SquishyBinPacker(gpuMemoryMB: 1200)
+        roomy.sessions = packer.sessions
+        roomy.backends = packer.backends
+        #expect(roomy.tryToEmpty(1) == true)
+        #expect(roomy.backends[0].members.map(\.session) == [0, 1, 2])
     }
 }

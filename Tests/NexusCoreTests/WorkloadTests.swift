@@ -130,6 +130,45 @@ import Testing
         #expect(sessions.demands.map(\.ratePerSecond) == [1800, 100, 200])
     }
 
+    @Test func aPrefixGroupIsOneSessionEvenWhenItsMembersBudgetsDiffer() throws {
+        // A root in one application (the whole 20 ms) and a child in another (what the split leaves it).
+        let apps = [
+            ApplicationSpec(name: "solo", latencySLOMs: 20, rateShare: 1, stages: [
+                StageSpec(name: "r", model: "resnet50", prefixGroup: "r50", head: "x"),
+            ]),
+            ApplicationSpec(name: "chain", latencySLOMs: 20, rateShare: 1, stages: [
+                StageSpec(name: "first", model: "resnet18"),
+                StageSpec(name: "r", model: "resnet50", parent: "first", prefixGroup: "r50", head: "y"),
+            ]),
+        ]
+        let sessions = try SessionBuilder(curves: curves, overheadMs: 0.5).build(applications: apps, stageRates: [[2000], [1000, 2000]])
+        let groups = sessions.demands.filter { $0.prefixGroup == "r50" }
+        #expect(groups.count == 1)
+        #expect(groups[0].ratePerSecond == 4000)
+        #expect(groups[0].members == ["solo/r", "chain/r"])
+        // Planned for the tightest member's budget.
+        #expect(groups[0].latencySLOMs == min(sessions.stageBudgetsMs[0][0], sessions.stageBudgetsMs[1][1]))
+        #expect(sessions.stageBudgetsMs[1][1] < 20)
+        #expect(sessions.stageSessionIDs[0][0] == sessions.stageSessionIDs[1][1])
+    }
+
+    @Test func lastEpochsBudgetsStayUnlessTheNewSplitIsClearlyBetter() throws {
+        let chain = [ApplicationSpec(name: "chain", latencySLOMs: 20, rateShare: 1, stages: [
+            StageSpec(name: "first", model: "resnet18"), StageSpec(name: "second", model: "resnet50", parent: "first"),
+        ])]
+        let builder = SessionBuilder(curves: curves, overheadMs: 0.5)
+        let first = try builder.build(applications: chain, stageRates: [[1000, 1000]])
+        // Far more calls of the second stage: the best split gives it more time.
+        let moved = try builder.build(applications: chain, stageRates: [[1000, 20_000]])
+        #expect(moved.stageBudgetsMs != first.stageBudgetsMs)
+        // Following last epoch: a large change wins over the old budgets; a tiny one does not.
+        #expect(try builder.build(applications: chain, stageRates: [[1000, 20_000]], previous: first).stageBudgetsMs == moved.stageBudgetsMs)
+        var sticky = builder
+        sticky.splitHysteresis = 10
+        #expect(try sticky.build(applications: chain, stageRates: [[1000, 20_000]], previous: first).stageBudgetsMs == first.stageBudgetsMs)
+        #expect(try builder.build(applications: chain, stageRates: [[1010, 1010]], previous: first).stageBudgetsMs == first.stageBudgetsMs)
+    }
+
     @Test func anUnknownModelIsAnErrorNamingIt() {
         let app = ApplicationSpec(name: "x", latencySLOMs: 8, rateShare: 1, stages: [StageSpec(name: "s", model: "vgg")])
         #expect(throws: ProfileError.unknownModel(model: "vgg", source: "test", known: ["resnet18", "resnet50"])) {

@@ -22,9 +22,9 @@ extension DeadlineQueue {
     /// Forms one batch of at most `maxBatch` under `policy`. `latencyNs(b)` is the planned latency of a
     /// batch of `b` (the profile's, so the decision is the one the planner assumed).
     ///
-    /// Early drop: `b = min(maxBatch, queued)`, `finish = now + l(b)`; drop from the front every request
-    /// whose deadline is before `finish`; when fewer than `b` remain, shrink `b` to what remains (which only
-    /// moves `finish` earlier, so nothing kept needs re-checking).
+    /// Early drop: `b = min(maxBatch, queued)`, `finish = now + l(b)`; while the earliest request's deadline
+    /// is before `finish`, drop it, shrink `b` to what is left (at most `maxBatch`) and recompute `finish`.
+    /// Because `l` is non-decreasing, a shrinking batch only moves `finish` earlier.
     @inlinable
     public func decideBatch(policy: DropPolicy, maxBatch: Int, nowNs: Int64, latencyNs: (Int) -> Int64) -> BatchDecision {
         let queued = count
@@ -32,10 +32,12 @@ extension DeadlineQueue {
         var dropped = 0
         switch policy {
         case .early:
-            let batch = Swift.min(maxBatch, queued)
-            let finishNs = nowNs + latencyNs(batch)
-            while dropped < queued, deadlineNs(at: dropped) < finishNs { dropped += 1 }
-            return BatchDecision(dropCount: dropped, batchSize: Swift.min(batch, queued - dropped))
+            var batch = Swift.min(maxBatch, queued)
+            while batch > 0, deadlineNs(at: dropped) < nowNs + latencyNs(batch) {
+                dropped += 1
+                batch = Swift.min(maxBatch, queued - dropped)
+            }
+            return BatchDecision(dropCount: dropped, batchSize: batch)
         case .lazy:
             while dropped < queued, deadlineNs(at: dropped) < nowNs { dropped += 1 }
             return BatchDecision(dropCount: dropped, batchSize: Swift.min(maxBatch, queued - dropped))

@@ -14,10 +14,11 @@ public struct EpochPlanner: Sendable {
         public var plan: Plan
     }
 
-    public func plan(applications: [ApplicationSpec], stageRates: [[Double]], previous: Plan? = nil,
+    /// `previous`: last epoch's result, so that budgets and placements stay put where nothing much changed.
+    public func plan(applications: [ApplicationSpec], stageRates: [[Double]], previous: Result? = nil,
                      maxBackends: Int? = nil) throws -> Result {
-        let sessions = try builder.build(applications: applications, stageRates: stageRates)
-        let plan = planner.plan(sessions.demands, previous: previous, maxBackends: maxBackends)
+        let sessions = try builder.build(applications: applications, stageRates: stageRates, previous: previous?.sessions)
+        let plan = planner.plan(sessions.demands, previous: previous?.plan, maxBackends: maxBackends)
         return Result(sessions: sessions, plan: plan)
     }
 }

@@ -97,6 +97,25 @@ public enum LatencySplit {
         return result.budgetSteps.map { Double($0) * stepMs }
     }
 
+    /// Fractional GPUs `sum r_v / T_v(L_v)` of given budgets (the split's objective), or infinity when a
+    /// stage cannot run within its budget or a root-to-leaf path exceeds `latencySLOMs`.
+    public static func costGPUs(stages: [Stage], budgetsMs: [Double], latencySLOMs: Double, overheadMs: Double,
+                                gpuMemoryMB: Double) -> Double {
+        guard budgetsMs.count == stages.count else { return .infinity }
+        var total = 0.0
+        for (index, stage) in stages.enumerated() {
+            var pathMs = 0.0
+            var current: Int? = index
+            while let s = current { pathMs += budgetsMs[s]; current = stages[s].parent }
+            guard pathMs <= latencySLOMs * (1 + 1e-9),
+                  let point = SquishyBinPacker.operatingPoint(curve: stage.curve, gpuBudgetMs: budgetsMs[index] - overheadMs,
+                                                              gpuMemoryMB: gpuMemoryMB)
+            else { return .infinity }
+            total += stage.ratePerSecond / point.throughputPerSecond
+        }
+        return total
+    }
+
     /// The baselines' split (and the `nexus-even-split` ablation): the SLO divided evenly by the number of
     /// stages on the longest root-to-leaf path.
     public static func evenBudgetsMs(parents: [Int?], latencySLOMs: Double) -> [Double] {

@@ -18,19 +18,25 @@ public struct SessionBuilder: Sendable {
     public var prefixBatching: Bool
     /// Multiplies every application's SLO (to try other SLOs without editing a workload).
     public var sloScale: Double
+    /// An application keeps last epoch's budgets unless the new split needs this fraction fewer GPUs:
+    /// budgets name sessions, so a split that flips with measurement noise would reload models for nothing.
+    public var splitHysteresis: Double
 
     public init(curves: ModelCurves, overheadMs: Double, gpuMemoryMB: Double = PlannerConfig().gpuMemoryMB,
-                splitMode: SplitMode = .optimal(steps: 100), prefixBatching: Bool = true, sloScale: Double = 1) {
+                splitMode: SplitMode = .optimal(steps: 100), prefixBatching: Bool = true, sloScale: Double = 1,
+                splitHysteresis: Double = 0.02) {
         self.curves = curves
         self.overheadMs = overheadMs
         self.gpuMemoryMB = gpuMemoryMB
         self.splitMode = splitMode
         self.prefixBatching = prefixBatching
         self.sloScale = sloScale
+        self.splitHysteresis = splitHysteresis
     }
 
     /// `stageRates[a][s]`: calls per second of stage `s` of application `a` (measured, or from a workload).
-    public func build(applications: [ApplicationSpec], stageRates: [[Double]]) throws -> SessionSet {
+    /// `previous`: last epoch's sessions, whose budgets are kept where the new split is not clearly better.
+    public func build(applications: [ApplicationSpec], stageRates: [[Double]], previous: SessionSet? = nil) throws -> SessionSet {
         precondition(stageRates.count == applications.count, "one rate list per application")
         var budgets: [[Double]] = []
         var unsplittable: [String] = []
@@ -47,7 +53,16 @@ public struct SessionBuilder: Sendable {
                 }
                 if let split = LatencySplit.budgetsMs(stages: stages, latencySLOMs: slo, overheadMs: overheadMs,
                                                       gpuMemoryMB: gpuMemoryMB, steps: steps) {
-                    budgets.append(split)
+                    func cost(_ budgetsMs: [Double]) -> Double {
+                        LatencySplit.costGPUs(stages: stages, budgetsMs: budgetsMs, latencySLOMs: slo,
+                                              overheadMs: overheadMs, gpuMemoryMB: gpuMemoryMB)
+                    }
+                    if let old = previous?.stageBudgetsMs[safe: a], old != split,
+                       cost(old) <= cost(split) * (1 + splitHysteresis) {
+                        budgets.append(old)
+                    } else {
+                        budgets.append(split)
+                    }
                 } else {
                     // No split lets every stage run: fall back to even so the planner names the culprits.
                     unsplittable.append(app.name)
@@ -63,39 +78,44 @@ public struct SessionBuilder: Sendable {
             var prefixGroup: String?
             var members: [String]
         }
+        // Stages of one model under one budget share a session; a prefix group is one session whatever its
+        // members' budgets, planned for the tightest of them.
         var pending: [String: Pending] = [:]
-        var stageSessionIDs: [[String]] = []
+        var stageKeys: [[String]] = []
         for (a, app) in applications.enumerated() {
-            var ids: [String] = []
+            var keys: [String] = []
             for (s, stage) in app.stages.enumerated() {
                 let budget = budgets[a][s]
                 let group = prefixBatching ? stage.prefixGroup : nil
-                let modelKey: String
+                let key: String
                 if let group {
-                    modelKey = "prefix:\(group)"
+                    key = "prefix:\(group)"
                 } else if let head = stage.head {
-                    modelKey = "\(stage.model)/\(head)"
+                    key = "\(stage.model)/\(head)@\(format(budget))ms"
                 } else {
-                    modelKey = stage.model
+                    key = "\(stage.model)@\(format(budget))ms"
                 }
-                let id = "\(modelKey)@\(format(budget))ms"
-                ids.append(id)
+                keys.append(key)
                 let member = "\(app.name)/\(stage.name)"
-                if var existing = pending[id] {
+                if var existing = pending[key] {
                     existing.ratePerSecond += stageRates[a][s]
                     existing.budgetMs = min(existing.budgetMs, budget)
                     existing.members.append(member)
-                    pending[id] = existing
+                    pending[key] = existing
                 } else {
-                    pending[id] = Pending(curve: try curves.curve(for: stage.model), budgetMs: budget,
-                                          ratePerSecond: stageRates[a][s], prefixGroup: group, members: [member])
+                    pending[key] = Pending(curve: try curves.curve(for: stage.model), budgetMs: budget,
+                                           ratePerSecond: stageRates[a][s], prefixGroup: group, members: [member])
                 }
             }
-            stageSessionIDs.append(ids)
+            stageKeys.append(keys)
         }
-        let demands = pending.keys.sorted().map { id in
-            let session = pending[id]!
-            return SessionDemand(id: id, curve: session.curve, latencySLOMs: session.budgetMs,
+        var ids: [String: String] = [:]
+        for (key, session) in pending {
+            ids[key] = session.prefixGroup == nil ? key : "\(key)@\(format(session.budgetMs))ms"
+        }
+        let stageSessionIDs = stageKeys.map { keys in keys.map { ids[$0]! } }
+        let demands = pending.keys.map { (ids[$0]!, pending[$0]!) }.sorted { $0.0 < $1.0 }.map { id, session in
+            SessionDemand(id: id, curve: session.curve, latencySLOMs: session.budgetMs,
                                  gpuBudgetMs: session.budgetMs - overheadMs, ratePerSecond: session.ratePerSecond,
                                  prefixGroup: session.prefixGroup, members: session.members)
         }
@@ -114,4 +134,8 @@ public struct SessionSet: Sendable {
     public var stageBudgetsMs: [[Double]]
     /// Applications no split could make feasible (they got the even split; the plan lists what is infeasible).
     public var unsplittable: [String]
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }

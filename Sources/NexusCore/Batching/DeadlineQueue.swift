@@ -1,7 +1,7 @@
 /// A queue kept in deadline order (earliest first), the order in which early drop scans requests.
 ///
-/// Requests mostly arrive in deadline order, so an insert is an append; one that carries slack from an
-/// earlier stage is placed by binary search. Popping from the front advances an index and compacts lazily.
+/// Requests mostly arrive in deadline order, so an insert is an append; one that is out of order is shifted
+/// into place from the back. Popping from the front advances an index and compacts lazily.
 public struct DeadlineQueue<Payload>: Sendable where Payload: Sendable {
     @usableFromInline var deadlines: [Int64] = []
     @usableFromInline var payloads: [Payload] = []
@@ -18,18 +18,23 @@ public struct DeadlineQueue<Payload>: Sendable where Payload: Sendable {
 
     @inlinable
     public mutating func insert(_ payload: Payload, deadlineNs: Int64) {
-        if let last = deadlines.last, deadlineNs < last, deadlines.count > head {
-            var low = head, high = deadlines.count
-            while low < high {
-                let middle = (low + high) / 2
-                if deadlines[middle] <= deadlineNs { low = middle + 1 } else { high = middle }
-            }
-            deadlines.insert(deadlineNs, at: low)
-            payloads.insert(payload, at: low)
-        } else {
+        guard let last = deadlines.last, deadlineNs < last, deadlines.count > head else {
             deadlines.append(deadlineNs)
             payloads.append(payload)
+            return
         }
+        // Out of order (a call that carries slack, or children of batches that ended on other GPUs): it is
+        // usually only a few places from the back, so shift from the back instead of Array.insert.
+        var position = deadlines.count - 1
+        deadlines.append(last)
+        payloads.append(payloads[position])
+        while position > head, deadlines[position - 1] > deadlineNs {
+            deadlines[position] = deadlines[position - 1]
+            payloads[position] = payloads[position - 1]
+            position -= 1
+        }
+        deadlines[position] = deadlineNs
+        payloads[position] = payload
     }
 
     /// Removes the `count` earliest requests, handing each to `body` in deadline order.

@@ -17,7 +17,8 @@ public struct SimulationResult: Encodable, Sendable {
     public var lowerBoundGPUsMean: Double
     /// Time-averaged lower bound of the demand over time-averaged GPUs in the plan.
     public var utilization: Double
-    /// Fraction of GPU-time spent executing batches.
+    /// Fraction of the plan's GPU-time spent executing batches (a batch still finishing on a GPU that has just
+    /// left the plan counts too, so this can exceed the plan's share by a hair around a re-plan).
     public var busyFraction: Double
     public var epochs: Int
     /// (backend, session) placements new in a re-plan: what a real cluster would have to load.

@@ -44,13 +44,13 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds between planning epochs.")
     var epochSeconds: Double = 30
 
-    @Option(name: .long, help: "Never plan again sooner than this many seconds after the last plan.")
+    @Option(name: .long, help: "Never plan again sooner than this many seconds after the last plan (except for a rise, see --rise-epoch-seconds).")
     var minEpochSeconds: Double = 10
 
     @Option(name: .long, help: "A rate rising above the band may trigger a plan this many seconds after the last one.")
     var riseEpochSeconds: Double = 2
 
-    @Option(name: .long, help: "Nexus plans capacity for (1 + headroom) x the measured rate.")
+    @Option(name: .long, help: "Every policy plans capacity for (1 + headroom) x the measured rate.")
     var headroom: Double = 0.05
 
     @Option(name: .long, help: "Keep last epoch's latency split unless the new one needs this fraction fewer GPUs.")

@@ -16,14 +16,10 @@ extension SimulationEngine {
                 ? sessionStages[session].reduce(0.0) { $0 + (stageRate[$1].ratePerSecond ?? 0) } : 0
             return (measured, plan.sessions[session].demandRatePerSecond)
         }
-        // A stage with no session yet (its rate was 0 at the last plan) and traffic now also triggers.
-        let unplannedTraffic = stageSession.indices.contains { stageSession[$0] < 0 && (stageRate[$0].ratePerSecond ?? 0) > 0 }
-        let reason = config.epochTrigger.replanReason(nowNs: nowNs, lastPlanNs: lastPlanNs, rates: rates)
-        let early = unplannedTraffic && nowNs - lastPlanNs >= config.epochTrigger.riseIntervalNs
-        if let reason {
+        // A session planned at rate 0 that now has traffic counts as a rise; stages without a session are
+        // infeasible, and planning again does not change that.
+        if let reason = config.epochTrigger.replanReason(nowNs: nowNs, lastPlanNs: lastPlanNs, rates: rates) {
             try replan(nowNs: nowNs, reason: reason == .epochElapsed ? "epoch" : "rate")
-        } else if early {
-            try replan(nowNs: nowNs, reason: "rate")
         }
     }
 
@@ -32,22 +28,24 @@ extension SimulationEngine {
         for (a, app) in workload.applications.enumerated() {
             stageRates.append(app.stages.indices.map { stageRate[appFirstStage[a] + $0].ratePerSecond ?? 0 })
         }
-        let sessions = try epochPlanner.builder.build(applications: workload.applications, stageRates: stageRates,
-                                                      previous: sessionSet)
-        let newPlan: Plan
+        let result: EpochPlanner.Result
         if config.policy.usesSquishyPlanner {
-            newPlan = epochPlanner.planner.plan(sessions.demands, previous: plan, maxBackends: config.gpus)
+            result = try epochPlanner.plan(applications: workload.applications, stageRates: stageRates, previous: current,
+                                           maxBackends: config.gpus)
             if config.checkPlans {
-                let violations = newPlan.invariantViolations()
+                let violations = result.plan.invariantViolations()
                 guard violations.isEmpty else { throw SimulationError.unsoundPlan(atSeconds: Double(nowNs) / 1e9, violations: violations) }
             }
         } else {
-            newPlan = allocator.plan(sessions.demands, maxBackends: config.gpus)
+            let sessions = try epochPlanner.builder.build(applications: workload.applications, stageRates: stageRates)
+            result = EpochPlanner.Result(sessions: sessions, plan: allocator.plan(sessions.demands, maxBackends: config.gpus))
         }
-        apply(newPlan, sessions: sessions, nowNs: nowNs, reason: reason)
+        apply(result, nowNs: nowNs, reason: reason)
     }
 
-    mutating func apply(_ newPlan: Plan, sessions: SessionSet, nowNs: Int64, reason: String) {
+    mutating func apply(_ result: EpochPlanner.Result, nowNs: Int64, reason: String) {
+        let newPlan = result.plan
+        let sessions = result.sessions
         stats.recordPlan(newPlan, previous: plan, nowNs: nowNs, reason: reason)
         lastPlanNs = nowNs
 
@@ -142,8 +140,7 @@ extension SimulationEngine {
         slotTimerVersion = [Int32](repeating: 0, count: newGPU.count)
         sessionRoutes = routes.map { DeficitRoundRobin($0) }
         for g in gpuCursor.indices where gpuCursor[g] >= gpuSlots[g].count { gpuCursor[g] = 0 }
-        plan = newPlan
-        sessionSet = sessions
+        current = result
 
         // Every moved call is queued before any executor starts, so an idle GPU starts with a full batch.
         for call in pending { route(call, nowNs: nowNs, startExecutors: false) }

@@ -41,9 +41,9 @@ struct SimulationEngine {
     var stageCount: [Int] = []
     var stageRate: [EWMARateEstimator] = []
 
-    // The plan in force, and the sessions it was made for.
-    var plan: Plan?
-    var sessionSet: SessionSet?
+    // The plan in force, with the sessions it was made for.
+    var current: EpochPlanner.Result?
+    var plan: Plan? { current?.plan }
     var sessionIDs: [String] = []
     var sessionLatencyNs: [[Int64]] = []
     var sessionCurves: [LatencyCurve] = []

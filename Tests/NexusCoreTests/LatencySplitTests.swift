@@ -105,9 +105,13 @@ import Testing
         let budgets = LatencySplit.budgetsMs(
             stages: [.init(parent: nil, curve: detector, ratePerSecond: 1000),
                      .init(parent: 0, curve: classifier, ratePerSecond: 3000)],
-            latencySLOMs: 100, overheadMs: 1, gpuMemoryMB: 80_000)!
+            latencySLOMs: 100, overheadMs: 1, gpuMemoryMB: 80_000)!.budgetsMs
         #expect(abs(budgets.reduce(0, +) - 100) < 1e-9)
         #expect(budgets[0] > budgets[1])
+        #expect(abs(LatencySplit.costGPUs(stages: [.init(parent: nil, curve: detector, ratePerSecond: 1000),
+                                                   .init(parent: 0, curve: classifier, ratePerSecond: 3000)],
+                                          budgetsMs: budgets, latencySLOMs: 100, overheadMs: 1, gpuMemoryMB: 80_000)
+                    - gpus(budgets)) < 1e-9)
         let even = LatencySplit.evenBudgetsMs(parents: [nil, 0], latencySLOMs: 100)
         #expect(even == [50, 50])
         // The split's fractional GPUs are no worse than the even split's.

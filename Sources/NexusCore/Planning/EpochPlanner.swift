@@ -12,6 +12,11 @@ public struct EpochPlanner: Sendable {
     public struct Result: Sendable {
         public var sessions: SessionSet
         public var plan: Plan
+
+        public init(sessions: SessionSet, plan: Plan) {
+            self.sessions = sessions
+            self.plan = plan
+        }
     }
 
     /// `previous`: last epoch's result, so that budgets and placements stay put where nothing much changed.

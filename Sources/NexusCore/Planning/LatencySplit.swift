@@ -80,10 +80,10 @@ public enum LatencySplit {
         }
     }
 
-    /// Budgets (ms) for the stages of one application, or nil when no split lets every stage run.
-    /// `overheadMs` (network and pre/post-processing per model call) comes out of each stage's budget.
+    /// Budgets (ms) for the stages of one application and their fractional GPUs, or nil when no split lets
+    /// every stage run. `overheadMs` (network and pre/post-processing per call) comes out of each budget.
     public static func budgetsMs(stages: [Stage], latencySLOMs: Double, overheadMs: Double,
-                                 gpuMemoryMB: Double, steps: Int = 100) -> [Double]? {
+                                 gpuMemoryMB: Double, steps: Int = 100) -> (budgetsMs: [Double], costGPUs: Double)? {
         let stepMs = latencySLOMs / Double(steps)
         let costs = stages.map { stage in
             (0...steps).map { k -> Double in
@@ -94,7 +94,7 @@ public enum LatencySplit {
             }
         }
         guard let result = split(parents: stages.map(\.parent), costs: costs, steps: steps) else { return nil }
-        return result.budgetSteps.map { Double($0) * stepMs }
+        return (result.budgetSteps.map { Double($0) * stepMs }, result.cost)
     }
 
     /// Fractional GPUs `sum r_v / T_v(L_v)` of given budgets (the split's objective), or infinity when a

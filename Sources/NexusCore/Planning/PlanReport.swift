@@ -44,7 +44,6 @@ public struct PlanReport: Encodable, Sendable {
         public var budgetMs: Double
         public var ratePerSecond: Double
         public var session: String
-
     }
 
     public struct Backend: Encodable, Sendable {

@@ -53,15 +53,13 @@ public struct SessionBuilder: Sendable {
                 }
                 if let split = LatencySplit.budgetsMs(stages: stages, latencySLOMs: slo, overheadMs: overheadMs,
                                                       gpuMemoryMB: gpuMemoryMB, steps: steps) {
-                    func cost(_ budgetsMs: [Double]) -> Double {
-                        LatencySplit.costGPUs(stages: stages, budgetsMs: budgetsMs, latencySLOMs: slo,
-                                              overheadMs: overheadMs, gpuMemoryMB: gpuMemoryMB)
-                    }
-                    if let old = previous?.stageBudgetsMs[safe: a], old != split,
-                       cost(old) <= cost(split) * (1 + splitHysteresis) {
+                    // Last epoch's budgets stay unless the new split is clearly cheaper.
+                    if let old = previous?.stageBudgetsMs[safe: a], old != split.budgetsMs,
+                       LatencySplit.costGPUs(stages: stages, budgetsMs: old, latencySLOMs: slo, overheadMs: overheadMs,
+                                             gpuMemoryMB: gpuMemoryMB) <= split.costGPUs * (1 + splitHysteresis) {
                         budgets.append(old)
                     } else {
-                        budgets.append(split)
+                        budgets.append(split.budgetsMs)
                     }
                 } else {
                     // No split lets every stage run: fall back to even so the planner names the culprits.

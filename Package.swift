@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Layout (DESIGN.md §6): the pure core has no dependencies at all, so its tests rebuild in seconds;
-// file formats live in NexusConfig; the simulator drives the core in virtual time; `nexus` is the CLI.
+// file formats live in NexusConfig; the simulator drives the core in virtual time; NexusRuntime runs real
+// models (libtorch through native/, opened at run time) and the backend executor; `nexus` is the CLI.
 let package = Package(
     name: "Nexus",
     products: [
@@ -21,17 +22,21 @@ let package = Package(
             dependencies: ["NexusCore", .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "NexusSimulator", dependencies: ["NexusCore"]),
+        // Types of native/nexus_torch.h only: libtorch itself is opened with dlopen at run time.
+        .target(name: "CNexusTorch"),
+        .target(name: "NexusRuntime", dependencies: ["NexusCore", "CNexusTorch"]),
         // Builders for tests (Hummingbird's pattern: tests read like use).
         .target(name: "NexusTestSupport", dependencies: ["NexusCore"]),
         .executableTarget(
             name: "nexus",
             dependencies: [
-                "NexusCore", "NexusConfig", "NexusSimulator",
+                "NexusCore", "NexusConfig", "NexusSimulator", "NexusRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "NexusCoreTests", dependencies: ["NexusCore", "NexusTestSupport"]),
         .testTarget(name: "NexusConfigTests", dependencies: ["NexusConfig"]),
+        .testTarget(name: "NexusRuntimeTests", dependencies: ["NexusRuntime", "NexusConfig"]),
         .testTarget(name: "NexusSimulatorTests", dependencies: ["NexusSimulator", "NexusConfig", "NexusTestSupport"]),
     ]
 )

@@ -1,0 +1,1 @@
+../../../native/nexus_torch.h

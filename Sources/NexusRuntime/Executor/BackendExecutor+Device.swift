@@ -1,0 +1,149 @@
+import NexusCore
+
+extension BackendExecutor {
+    /// One batch chosen under the lock and run outside it.
+    struct Turn {
+        var session: ExecutorSession
+        var batch: [ExecutorSession.Pending]
+        var models: [any LoadedModel]
+        var prefixModel: (any LoadedModel)?
+    }
+
+    func deviceLoop() {
+        condition.lock()
+        while true {
+            if stopping {
+                let abandoned = drainAll()
+                condition.unlock()
+                for pending in abandoned { pending.completion(.failure(.unavailable("backend is shutting down"))) }
+                condition.lock()
+                if sessions.values.allSatisfy(\.isIdle) {
+                    condition.unlock()
+                    return
+                }
+                condition.wait()
+                continue
+            }
+            let (turn, dropped) = nextTurn()
+            if turn == nil && dropped.isEmpty {
+                condition.wait()
+                continue
+            }
+            condition.unlock()
+            for pending in dropped {
+                pending.completion(.failure(.deadlineExceeded("dropped: the deadline cannot be met by the next batch")))
+            }
+            if let turn { execute(turn) }
+            condition.lock()
+        }
+    }
+
+    /// Round-robin from the cursor to the next session with queued requests (an empty queue is skipped);
+    /// its batch is formed by early drop (DESIGN.md §3.5). Also retires drained sessions. Under the lock.
+    func nextTurn() -> (Turn?, [ExecutorSession.Pending]) {
+        retireDrainedSessions()
+        guard !order.isEmpty else { return (nil, []) }
+        for step in 0..<order.count {
+            let index = (cursor + step) % order.count
+            guard let session = sessions[order[index]], !session.queue.isEmpty else { continue }
+            cursor = (index + 1) % order.count
+            let nowNs = clock.nowNs()
+            let decision = session.queue.decideBatch(policy: .early, maxBatch: session.entry.maxBatch, nowNs: nowNs,
+                                                     latencyNs: session.latencyNs(batch:))
+            var dropped: [ExecutorSession.Pending] = []
+            session.queue.popFront(decision.dropCount, into: &dropped)
+            statistics.dropped += dropped.count
+            guard decision.batchSize > 0 else { return (nil, dropped) }
+            var batch: [ExecutorSession.Pending] = []
+            batch.reserveCapacity(decision.batchSize)
+            session.queue.popFront(decision.batchSize, into: &batch)
+            let turn = Turn(session: session, batch: batch, models: session.members.map { loaded[$0.name]! },
+                            prefixModel: session.prefix.map { loaded[$0.name]! })
+            return (turn, dropped)
+        }
+        return (nil, [])
+    }
+
+    /// Runs one batch. A prefix group runs its prefix once over the batch grouped by member, then each
+    /// member's head on its slice (DESIGN.md §3.4).
+    func execute(_ turn: Turn) {
+        let session = turn.session
+        let batch = turn.prefixModel == nil ? turn.batch : turn.batch.enumerated()
+            .sorted { ($0.element.member, $0.offset) < ($1.element.member, $1.offset) }.map(\.element)
+        let elements = session.members[0].input.elementCount
+        var input = [Float]()
+        input.reserveCapacity(batch.count * elements)
+        for pending in batch { input.append(contentsOf: pending.input) }
+
+        let startedNs = clock.nowNs()
+        var outcomes: [InferenceOutcome] = []
+        outcomes.reserveCapacity(batch.count)
+        do {
+            if let prefixModel = turn.prefixModel {
+                let features = try input.withUnsafeBufferPointer { try prefixModel.run($0, batch: batch.count) }
+                var start = 0
+                while start < batch.count {
+                    let member = batch[start].member
+                    var end = start
+                    while end < batch.count, batch[end].member == member { end += 1 }
+                    let outputs = try turn.models[member].run(on: features, rows: start..<end)
+                    outcomes += try split(outputs, rows: end - start, spec: session.members[member])
+                    start = end
+                }
+            } else {
+                let outputs = try input.withUnsafeBufferPointer { try turn.models[0].run($0, batch: batch.count) }
+                outcomes = try split(outputs, rows: batch.count, spec: session.members[0])
+            }
+        } catch {
+            outcomes = Array(repeating: .failure(.internalError("\(error)")), count: batch.count)
+        }
+        let durationNs = clock.nowNs() - startedNs
+
+        condition.lock()
+        session.observed.record(batch: batch.count, durationNs: durationNs)
+        statistics.record(batch: batch.count, durationNs: durationNs, outcomes: outcomes)
+        condition.unlock()
+        for (pending, outcome) in zip(batch, outcomes) { pending.completion(outcome) }
+    }
+
+    /// Cuts each output into per-request tensors, checking the model returned what its model.yaml declares.
+    func split(_ outputs: any ModelOutputs, rows: Int, spec: ModelSpec) throws -> [InferenceOutcome] {
+        guard outputs.count >= spec.outputs.count else {
+            throw RuntimeError.execution(model: spec.name, message: "returned \(outputs.count) outputs; model.yaml declares \(spec.outputs.count)")
+        }
+        var perRequest = [[OutputTensor]](repeating: [], count: rows)
+        for (index, declared) in spec.outputs.enumerated() {
+            let shape = outputs.shape(at: index)
+            guard shape.first == rows, Array(shape.dropFirst()) == declared.shape else {
+                throw RuntimeError.execution(model: spec.name,
+                                             message: "output \(index) ('\(declared.name)') has shape \(shape); model.yaml declares [\(rows)] + \(declared.shape)")
+            }
+            let values = try outputs.floats(at: index)
+            let size = declared.elementCount
+            for row in 0..<rows {
+                perRequest[row].append(OutputTensor(name: declared.name, shape: declared.shape,
+                                                    values: Array(values[(row * size)..<((row + 1) * size)])))
+            }
+        }
+        return perRequest.map { .success($0) }
+    }
+
+    /// Removes sessions that left the table and have nothing left, and unloads models no session uses.
+    func retireDrainedSessions() {
+        let retired = order.filter { sessions[$0].map { $0.draining && $0.isIdle } ?? true }
+        guard !retired.isEmpty else { return }
+        for id in retired { sessions[id] = nil }
+        order.removeAll { sessions[$0] == nil }
+        cursor = order.isEmpty ? 0 : cursor % order.count
+        let needed = Set(sessions.values.flatMap(\.modelNames))
+        for name in loaded.keys where !needed.contains(name) { loaded[name] = nil }
+    }
+
+    /// Empties every queue (shutdown). Under the lock.
+    func drainAll() -> [ExecutorSession.Pending] {
+        var abandoned: [ExecutorSession.Pending] = []
+        for session in sessions.values { session.queue.drain { pending, _ in abandoned.append(pending) } }
+        statistics.unavailable += abandoned.count
+        return abandoned
+    }
+}

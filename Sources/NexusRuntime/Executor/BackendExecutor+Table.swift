@@ -1,0 +1,111 @@
+import NexusCore
+
+extension BackendExecutor {
+    /// Installs a new model table while requests flow (DESIGN.md §4): new models are loaded first (the
+    /// device keeps running), then the table is swapped at once. A kept session keeps its queue and takes
+    /// the new batch size and latencies; a removed one runs what it holds and then goes (new requests for
+    /// it are refused as not found); models nobody needs any more are unloaded. A bad table or a model that
+    /// fails to load throws and leaves the previous table in force.
+    public func apply(_ newTable: ModelTable) throws {
+        applyLock.lock()
+        defer { applyLock.unlock() }
+        let resolved = try resolve(newTable)
+
+        condition.lock()
+        let alreadyLoaded = Set(loaded.keys)
+        condition.unlock()
+        var fresh: [String: any LoadedModel] = [:]
+        for (spec, inputShape) in resolved.needed where !alreadyLoaded.contains(spec.name) && fresh[spec.name] == nil {
+            fresh[spec.name] = try runtime.load(spec, inputShape: inputShape)
+        }
+
+        condition.lock()
+        defer { condition.unlock() }
+        for (name, model) in fresh { loaded[name] = model }
+        var newOrder: [String] = []
+        for (entry, members, prefix) in resolved.sessions {
+            if let session = sessions[entry.sessionID], session.entry.models == entry.models {
+                session.entry = entry
+                session.draining = false
+            } else {
+                if let replaced = sessions[entry.sessionID] {
+                    // Same id, other models: the old queue still runs under its old models.
+                    retiredCount += 1
+                    let retiredID = "\(entry.sessionID)#retired\(retiredCount)"
+                    replaced.draining = true
+                    sessions[retiredID] = replaced
+                    order = order.map { $0 == entry.sessionID ? retiredID : $0 }
+                }
+                sessions[entry.sessionID] = ExecutorSession(entry: entry, members: members, prefix: prefix)
+            }
+            newOrder.append(entry.sessionID)
+        }
+        let kept = Set(newOrder)
+        for id in order where !kept.contains(id) {
+            sessions[id]?.draining = true
+            newOrder.append(id)
+        }
+        order = newOrder
+        cursor = 0
+        table = newTable
+        retireDrainedSessions()
+        condition.signal()
+    }
+
+    struct ResolvedTable {
+        var sessions: [(ModelTable.Entry, [ModelSpec], ModelSpec?)] = []
+        /// Every model to load with its input shape, prefixes before their heads.
+        var needed: [(ModelSpec, [Int])] = []
+    }
+
+    /// Checks every entry against the repository; errors name `sessions[i].<field>` and the limit.
+    func resolve(_ table: ModelTable) throws -> ResolvedTable {
+        guard table.dutyCycleMs >= 0, table.dutyCycleMs.isFinite else {
+            throw RuntimeError.invalidArgument("dutyCycleMs: \(table.dutyCycleMs) must be a finite number of ms, at least 0")
+        }
+        var resolved = ResolvedTable()
+        var seen = Set<String>()
+        for (index, entry) in table.sessions.enumerated() {
+            let field = "sessions[\(index)]"
+            guard seen.insert(entry.sessionID).inserted, !entry.sessionID.isEmpty else {
+                throw RuntimeError.invalidArgument("\(field).sessionID: '\(entry.sessionID)' is empty or listed twice")
+            }
+            guard !entry.models.isEmpty, Set(entry.models).count == entry.models.count else {
+                throw RuntimeError.invalidArgument("\(field).models: \(entry.models) must list one or more distinct models")
+            }
+            let members = try entry.models.map { name -> ModelSpec in
+                guard let spec = models[name] else {
+                    throw RuntimeError.invalidArgument("\(field).models: '\(name)' is not in the model repository (it has: \(models.keys.sorted().joined(separator: ", ")))")
+                }
+                return spec
+            }
+            let prefixes = Set(members.map { $0.prefix ?? "" })
+            guard prefixes.count == 1, members.count == 1 || members[0].prefix != nil else {
+                throw RuntimeError.invalidArgument("\(field).models: \(entry.models) must be one model, or members of one prefix family (same `prefix:`)")
+            }
+            let limit = members.map(\.maxBatch).min()!
+            guard (1...limit).contains(entry.maxBatch) else {
+                throw RuntimeError.invalidArgument("\(field).maxBatch: \(entry.maxBatch) is outside 1...\(limit) (the models' maxBatch)")
+            }
+            if let latency = entry.latencyMs, latency.isEmpty || latency.contains(where: { !($0 >= 0) || !$0.isFinite }) {
+                throw RuntimeError.invalidArgument("\(field).latencyMs: must list one or more finite latencies ≥ 0")
+            }
+            var prefix: ModelSpec?
+            if let base = members[0].prefix {
+                guard let baseSpec = models[base] else {
+                    throw RuntimeError.invalidArgument("\(field).models: the prefix '\(base)' of '\(members[0].name)' is not in the model repository")
+                }
+                guard (1...baseSpec.maxBatch).contains(entry.maxBatch) else {
+                    throw RuntimeError.invalidArgument("\(field).maxBatch: \(entry.maxBatch) is outside 1...\(baseSpec.maxBatch) (prefix '\(base)''s maxBatch)")
+                }
+                prefix = baseSpec
+                resolved.needed.append((baseSpec, baseSpec.input.shape))
+                resolved.needed += members.map { ($0, baseSpec.outputs[0].shape) }
+            } else {
+                resolved.needed.append((members[0], members[0].input.shape))
+            }
+            resolved.sessions.append((entry, members, prefix))
+        }
+        return resolved
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import NexusCore
+
+/// Runs one device's sessions (DESIGN.md §3.5): a device thread visits the sessions round-robin (an empty
+/// queue is skipped), forms each batch with the core's early-drop policy, runs it on the runtime and splits
+/// the outputs per request; a worker pool decodes inputs meanwhile. Every accepted request is answered
+/// exactly once, through its completion: outputs, or an `InferenceError`.
+public final class BackendExecutor: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// Decode/normalise threads.
+        public var workerThreads: Int
+        /// Requests held per session (decoding and queued); more are refused with `resourceExhausted`.
+        public var queueCapacity: Int
+
+        public init(workerThreads: Int = 1, queueCapacity: Int = 4096) {
+            self.workerThreads = workerThreads
+            self.queueCapacity = queueCapacity
+        }
+    }
+
+    public let runtime: any ModelRuntime
+    public let models: [String: ModelSpec]
+    let options: Options
+    let clock: any NanosecondClock
+    let pool: WorkerPool
+    let condition = NSCondition()
+    /// Serialises `apply` calls (loading happens outside `condition`, so the device keeps running).
+    let applyLock = NSLock()
+    var sessions: [String: ExecutorSession] = [:]
+    /// Visiting order: sessions in table order, draining ones after.
+    var order: [String] = []
+    var cursor = 0
+    /// Names sessions replaced under the same id while their old queue drains.
+    var retiredCount = 0
+    var loaded: [String: any LoadedModel] = [:]
+    public internal(set) var table = ModelTable(dutyCycleMs: 0, sessions: [])
+    var stopping = false
+    var statistics = ExecutorStatistics()
+    let deviceStopped = DispatchSemaphore(value: 0)
+
+    /// `models`: the repository's specs by name (every model a table may name).
+    public init(runtime: any ModelRuntime, models: [String: ModelSpec], options: Options = Options(),
+                clock: any NanosecondClock = MonotonicClock()) {
+        self.runtime = runtime
+        self.models = models
+        self.options = options
+        self.clock = clock
+        pool = WorkerPool(threads: options.workerThreads, name: "nexus-decode")
+        statistics.startedNs = clock.nowNs()
+        let device = Thread { [self] in
+            deviceLoop()
+            deviceStopped.signal()
+        }
+        device.name = "nexus-device"
+        device.start()
+    }
+
+    // MARK: Requests
+
+    /// Accepts a request or answers it at once (unknown session, full queue, stopping). `completion` runs
+    /// exactly once, on a worker or the device thread: keep it short.
+    public func submit(_ request: InferenceRequest, completion: @escaping @Sendable (InferenceOutcome) -> Void) {
+        condition.lock()
+        let refusal: InferenceError?
+        var target: (session: ExecutorSession, member: Int)?
+        if stopping {
+            refusal = .unavailable("backend is shutting down")
+        } else if let session = sessions[request.sessionID], !session.draining {
+            if let member = session.entry.models.firstIndex(of: request.model) {
+                if session.queue.count + session.decoding >= options.queueCapacity {
+                    refusal = .resourceExhausted("session '\(request.sessionID)' holds \(options.queueCapacity) requests, its limit")
+                } else {
+                    session.decoding += 1
+                    target = (session, member)
+                    refusal = nil
+                }
+            } else {
+                refusal = .notFound("model '\(request.model)' is not in session '\(request.sessionID)' (it runs: \(session.entry.models.joined(separator: ", ")))")
+            }
+        } else {
+            refusal = .notFound("session '\(request.sessionID)' is not served by this backend (it serves: \(table.sessions.map(\.sessionID).joined(separator: ", ")))")
+        }
+        condition.unlock()
+        guard let target else {
+            completion(.failure(refusal!))
+            return
+        }
+        let spec = target.session.members[target.member]
+        pool.submit { [self] in
+            var decoded = [Float](repeating: 0, count: spec.input.elementCount)
+            var failure: InferenceError?
+            do throws(InferenceError) {
+                try decoded.withUnsafeMutableBufferPointer { (buffer) throws(InferenceError) in
+                    try InputDecoder.decode(request.input, for: spec, into: buffer)
+                }
+            } catch {
+                failure = error
+            }
+            condition.lock()
+            target.session.decoding -= 1
+            if failure == nil {
+                target.session.queue.insert(.init(input: decoded, member: target.member, completion: completion), deadlineNs: request.deadlineNs)
+                condition.signal()
+            } else if target.session.draining {
+                condition.signal()
+            }
+            condition.unlock()
+            if let failure {
+                count(failure)
+                completion(.failure(failure))
+            }
+        }
+    }
+
+    /// `submit`, awaiting the outcome.
+    public func infer(_ request: InferenceRequest) async -> InferenceOutcome {
+        await withCheckedContinuation { continuation in submit(request) { continuation.resume(returning: $0) } }
+    }
+
+    // MARK: Lifecycle
+
+    /// Answers everything still queued with `unavailable`, stops the threads and waits for them. The
+    /// executor's threads keep it alive until then.
+    public func shutdown() {
+        condition.lock()
+        let alreadyStopping = stopping
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+        guard !alreadyStopping else { return }
+        pool.stop()
+        condition.lock()
+        condition.broadcast()
+        condition.unlock()
+        deviceStopped.wait()
+    }
+
+    func count(_ error: InferenceError) {
+        condition.lock()
+        statistics.record(error)
+        condition.unlock()
+    }
+}

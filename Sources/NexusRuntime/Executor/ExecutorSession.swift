@@ -1,0 +1,45 @@
+import NexusCore
+
+/// A session as the executor holds it: its table entry, its deadline-ordered queue of decoded requests and
+/// the models it runs.
+final class ExecutorSession {
+    struct Pending {
+        var input: [Float]
+        /// Index into `members`.
+        var member: Int
+        var completion: @Sendable (InferenceOutcome) -> Void
+    }
+
+    var entry: ModelTable.Entry
+    /// The specs of `entry.models`, in order.
+    let members: [ModelSpec]
+    /// The shared base of a prefix group, nil for a plain model.
+    let prefix: ModelSpec?
+    var queue = DeadlineQueue<Pending>()
+    /// Accepted requests still being decoded: a removed session is kept until these arrive and run.
+    var decoding = 0
+    /// Removed from the table: serves what it holds, accepts nothing new, then goes.
+    var draining = false
+    var observed: ObservedLatency
+
+    init(entry: ModelTable.Entry, members: [ModelSpec], prefix: ModelSpec?) {
+        self.entry = entry
+        self.members = members
+        self.prefix = prefix
+        observed = ObservedLatency(maxBatch: entry.maxBatch)
+    }
+
+    var isIdle: Bool { queue.isEmpty && decoding == 0 }
+
+    /// Model names this session needs loaded: the prefix (if any) and each member's file.
+    var modelNames: [String] { (prefix.map { [$0.name] } ?? []) + members.map(\.name) }
+
+    /// The latency early drop assumes for a batch of `batch`.
+    func latencyNs(batch: Int) -> Int64 {
+        if let planned = entry.latencyMs, !planned.isEmpty {
+            let index = min(batch, planned.count) - 1
+            return Int64(planned[index] * 1e6 * Double(batch) / Double(index + 1))
+        }
+        return observed.estimateNs(batch: batch)
+    }
+}

@@ -1,0 +1,30 @@
+/// What one backend runs (DESIGN.md §4: the scheduler's model-table update): its sessions with their
+/// planned batch sizes, and the duty cycle in which it visits each of them once.
+public struct ModelTable: Sendable, Equatable {
+    public var dutyCycleMs: Double
+    public var sessions: [Entry]
+
+    public init(dutyCycleMs: Double, sessions: [Entry]) {
+        self.dutyCycleMs = dutyCycleMs
+        self.sessions = sessions
+    }
+
+    public struct Entry: Sendable, Equatable {
+        public var sessionID: String
+        /// One model, or the members of a prefix group (models with the same `prefix:`), which run the
+        /// prefix once over their combined batch.
+        public var models: [String]
+        /// The planned batch: the most requests one visit takes.
+        public var maxBatch: Int
+        /// Planned latency of a batch of `b` at index `b - 1` (the profile's, as the planner assumed), for
+        /// early drop; nil to use latencies measured on this device as it runs.
+        public var latencyMs: [Double]?
+
+        public init(sessionID: String, models: [String], maxBatch: Int, latencyMs: [Double]? = nil) {
+            self.sessionID = sessionID
+            self.models = models
+            self.maxBatch = maxBatch
+            self.latencyMs = latencyMs
+        }
+    }
+}

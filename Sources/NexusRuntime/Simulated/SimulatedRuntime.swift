@@ -1,0 +1,83 @@
+import Glibc
+import NexusCore
+
+/// A SIMULATED device (DESIGN.md §3.7): each batch takes its profile's median latency on the real clock
+/// and returns zeros of the declared output shapes. For CPU tests, the engine-overhead benchmark and
+/// `nexus serve` without libtorch; never a stand-in for real models, and it says so in `deviceDescription`.
+public final class SimulatedRuntime: ModelRuntime, @unchecked Sendable {
+    /// Median latency in ms per model and batch size; a prefix-family head takes 0 (profiles have no heads).
+    public let profiles: [String: ModelProfile]
+    public let label: String
+
+    public init(profiles: [String: ModelProfile], label: String) {
+        self.profiles = profiles
+        self.label = label
+    }
+
+    public var isSimulated: Bool { true }
+    public var deviceDescription: String { "SIMULATED device (\(label)): latencies from profiles, outputs are zeros" }
+
+    public func load(_ spec: ModelSpec, inputShape: [Int]) throws -> any LoadedModel {
+        if spec.isHead { return SimulatedModel(spec: spec, inputShape: inputShape, profile: nil) }
+        guard let profile = profiles[spec.name] else {
+            throw RuntimeError.modelLoad(path: spec.filePath,
+                                         message: "the simulated runtime needs a profile of '\(spec.name)' (\(label)) and has none")
+        }
+        return SimulatedModel(spec: spec, inputShape: inputShape, profile: profile)
+    }
+
+    public func memoryBytes(peak: Bool) -> Int64? { nil }
+    public func resetPeakMemory() {}
+}
+
+final class SimulatedModel: LoadedModel, @unchecked Sendable {
+    let spec: ModelSpec
+    let inputElements: Int
+    let profile: ModelProfile?
+
+    init(spec: ModelSpec, inputShape: [Int], profile: ModelProfile?) {
+        self.spec = spec
+        self.inputElements = inputShape.reduce(1, *)
+        self.profile = profile
+    }
+
+    func run(_ input: UnsafeBufferPointer<Float>, batch: Int) throws -> any ModelOutputs {
+        guard batch > 0, input.count == batch * inputElements else {
+            throw RuntimeError.invalidArgument("\(spec.name): \(input.count) floats for a batch of \(batch) samples of \(inputElements)")
+        }
+        try pause(batch: batch)
+        return SimulatedOutputs(rows: batch, shapes: spec.outputs.map(\.shape))
+    }
+
+    func run(on source: any ModelOutputs, rows: Range<Int>) throws -> any ModelOutputs {
+        try pause(batch: rows.count)
+        return SimulatedOutputs(rows: rows.count, shapes: spec.outputs.map(\.shape))
+    }
+
+    func prepare(batches: [Int]) throws {}
+
+    private func pause(batch: Int) throws {
+        guard let profile else { return }
+        guard let latencyMs = profile.medianLatencyMs(batch: batch) ?? profile.latencyMs(batch: batch) else {
+            throw RuntimeError.execution(model: spec.name, message: "batch \(batch) is beyond the profile's largest batch \(profile.maxBatch)")
+        }
+        guard latencyMs > 0 else { return }
+        var duration = timespec(tv_sec: Int(latencyMs / 1000), tv_nsec: Int((latencyMs.truncatingRemainder(dividingBy: 1000)) * 1_000_000))
+        var remaining = timespec()
+        while nanosleep(&duration, &remaining) != 0, errno == EINTR { duration = remaining }
+    }
+}
+
+final class SimulatedOutputs: ModelOutputs {
+    let rows: Int
+    let shapes: [[Int]]
+
+    init(rows: Int, shapes: [[Int]]) {
+        self.rows = rows
+        self.shapes = shapes
+    }
+
+    var count: Int { shapes.count }
+    func shape(at index: Int) -> [Int] { [rows] + shapes[index] }
+    func floats(at index: Int) throws -> [Float] { [Float](repeating: 0, count: shape(at: index).reduce(1, *)) }
+}

@@ -1,0 +1,89 @@
+import CNexusTorch
+import NexusCore
+
+/// Options of the libtorch runtime; on CPU only `threads` matters.
+public struct TorchOptions: Sendable {
+    /// "cpu" or "cuda:N".
+    public var device: String
+    public var half: Bool
+    public var channelsLast: Bool
+    public var cudaGraphs: Bool
+    /// Intra-op CPU threads (Debian's libtorch defaults to 1).
+    public var threads: Int?
+
+    public init(device: String, half: Bool = true, channelsLast: Bool = true, cudaGraphs: Bool = true, threads: Int? = nil) {
+        self.device = device
+        self.half = half
+        self.channelsLast = channelsLast
+        self.cudaGraphs = cudaGraphs
+        self.threads = threads
+    }
+
+    public var isCUDA: Bool { device.hasPrefix("cuda") }
+}
+
+/// Real models through libtorch (DESIGN.md §3.7): TorchScript files on CPU or CUDA via `native/`.
+public final class TorchRuntime: ModelRuntime, @unchecked Sendable {
+    public let library: TorchLibrary
+    public let options: TorchOptions
+
+    public init(library: TorchLibrary, options: TorchOptions) throws {
+        if options.device != "cpu" {
+            guard options.isCUDA, let index = Int(options.device.dropFirst("cuda:".count)), options.device.hasPrefix("cuda:"), index >= 0 else {
+                throw RuntimeError.invalidArgument("device '\(options.device)' must be cpu or cuda:N")
+            }
+            guard index < library.cudaDeviceCount else {
+                throw RuntimeError.invalidArgument("device '\(options.device)': this libtorch (\(library.torchVersion)) sees \(library.cudaDeviceCount) CUDA device(s)")
+            }
+        }
+        self.library = library
+        self.options = options
+        if let threads = options.threads { library.setThreads(Int32(threads)) }
+    }
+
+    public var isSimulated: Bool { false }
+
+    public var deviceDescription: String {
+        var text = "torch \(options.device) (libtorch \(library.torchVersion)"
+        if let threads = options.threads { text += ", \(threads) threads" }
+        if options.isCUDA {
+            text += options.half ? ", fp16" : ", fp32"
+            if options.cudaGraphs { text += ", CUDA graphs" }
+        }
+        return text + ")"
+    }
+
+    public func load(_ spec: ModelSpec, inputShape: [Int]) throws -> any LoadedModel {
+        let shape = inputShape.map(Int64.init)
+        let (handle, message) = TorchLibrary.withErrorBuffer { error, capacity -> OpaquePointer? in
+            spec.filePath.withCString { path in
+                options.device.withCString { device in
+                    shape.withUnsafeBufferPointer { dims in
+                        var native = nexus_load_options(
+                            device: device, half: options.half ? 1 : 0, channels_last: options.channelsLast ? 1 : 0,
+                            cuda_graphs: options.cudaGraphs ? 1 : 0, sample_shape: dims.baseAddress,
+                            sample_ndim: Int32(dims.count), input_dtype: Int32(Self.nativeDType(spec.input.dtype)))
+                        return library.load(path, &native, error, capacity)
+                    }
+                }
+            }
+        }
+        guard let handle else { throw RuntimeError.modelLoad(path: spec.filePath, message: message) }
+        return TorchModel(library: library, handle: handle, spec: spec, inputElements: inputShape.reduce(1, *))
+    }
+
+    public func memoryBytes(peak: Bool) -> Int64? {
+        let bytes = options.device.withCString { library.memory($0, peak ? 1 : 0) }
+        return bytes < 0 ? nil : bytes
+    }
+
+    public func resetPeakMemory() { options.device.withCString { library.resetMemory($0) } }
+
+    static func nativeDType(_ dtype: TensorDType) -> UInt32 {
+        switch dtype {
+        case .uint8: return NEXUS_DTYPE_UINT8.rawValue
+        case .fp16: return NEXUS_DTYPE_FP16.rawValue
+        case .fp32: return NEXUS_DTYPE_FP32.rawValue
+        }
+    }
+}

@@ -83,16 +83,16 @@ def registry():
         Spec("tiny_cars", ci, lambda: nn.Linear(64, 10), s32, ["logits"], 256, t32, "tiny_trunk", [64]),
         Spec("tiny_faces", ci, lambda: nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 5)),
              s32, ["logits"], 256, t32, "tiny_trunk", [64]),
-        Spec("resnet18", both, lambda: tv.resnet18(weights=None), s224, ["logits"], 64, i224),
-        Spec("resnet50", gpu, lambda: tv.resnet50(weights=None), s224, ["logits"], 64, i224),
-        Spec("vgg16", gpu, lambda: tv.vgg16(weights=None), s224, ["logits"], 32, i224),
+        Spec("resnet18", both, lambda: tv.resnet18(weights=None), s224, ["logits"], 128, i224),
+        Spec("resnet50", gpu, lambda: tv.resnet50(weights=None), s224, ["logits"], 128, i224),
+        Spec("vgg16", gpu, lambda: tv.vgg16(weights=None), s224, ["logits"], 128, i224),
         Spec("ssd300_vgg16_backbone", gpu, ssd_backbone, [3, 300, 300],
-             [f"feature_{i}" for i in range(6)], 32, dict(SSD, resize=[300, 300])),
-        Spec("resnet50_trunk", gpu, resnet50_trunk, s224, ["features"], 64, i224),
+             [f"feature_{i}" for i in range(6)], 128, dict(SSD, resize=[300, 300])),
+        Spec("resnet50_trunk", gpu, resnet50_trunk, s224, ["features"], 128, i224),
     ]
     for head, classes in (("cars", 196), ("faces", 100), ("scenes", 365)):
         specs.append(Spec(f"resnet50_{head}", gpu, lambda c=classes: nn.Linear(2048, c), s224,
-                          ["logits"], 64, i224, "resnet50_trunk", [2048]))
+                          ["logits"], 128, i224, "resnet50_trunk", [2048]))
     return {s.name: s for s in specs}
 
 

@@ -1,5 +1,6 @@
 import NexusConfig
 import NexusCore
+import NexusRuntime
 import NexusSimulator
 
 /// A bad input file or value found while running: printed as `Error: <message>`, exit status 1.
@@ -16,6 +17,8 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     } catch let error as ProfileError {
         throw InputError(description: error.description)
     } catch let error as ConfigError {
+        throw InputError(description: error.description)
+    } catch let error as RuntimeError {
         throw InputError(description: error.description)
     } catch let error as SimulationError {
         throw InputError(description: error.description)

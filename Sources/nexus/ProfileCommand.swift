@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import NexusConfig
+import NexusCore
+import NexusRuntime
+
+struct ProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Measure a model's batch latency and memory on this device and write the profile the planner reads.",
+        discussion: """
+            Runs the model through the same runtime path the backend uses (libtorch via native/, fp16 and CUDA \
+            graphs on CUDA) and writes <repo>/<model>/profiles/<name>.csv with the columns of \
+            data/h100-torchvision-fp16-profiles.csv plus `device`. eager_* is measured with CUDA graphs off, \
+            graph_* with the serving configuration; on CPU both are the same eager path, measured once. A \
+            prefix-family member is measured as its prefix followed by its head (the unshared cost). \
+            peak_mem_mb is the CUDA allocator's peak, or on CPU the process's peak resident set.
+            """
+    )
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    @Option(name: .long, help: "Model to measure.")
+    var model: String
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Batch sizes (default: 1 2 4 8 16 32 64, up to the model's maxBatch).")
+    var batches: [Int] = []
+
+    @Option(name: .long, help: "Timed runs per batch size.")
+    var runs = 30
+
+    @Option(name: .long, help: "Untimed runs per batch size first.")
+    var warmup = 3
+
+    @Option(name: .long, help: "Profile file name under <repo>/<model>/profiles/ (default: cpu, or cuda for cuda:N).")
+    var name: String?
+
+    @Option(name: .long, help: "Value of the `device` column, naming the machine (default: from the device and libtorch).")
+    var deviceLabel: String?
+
+    @Option(name: .long, help: "Write here instead of <repo>/<model>/profiles/<name>.csv.")
+    var output: String?
+
+    func validate() throws {
+        guard runs >= 1 && runs <= 100_000 else { throw ValidationError("--runs must be in 1...100000, got \(runs)") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be >= 0, got \(warmup)") }
+        guard batches.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--batches must all be >= 1") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let repository = try runtime.repository()
+            let spec = try repository.model(model)
+            let maxBatch = min(spec.maxBatch, spec.prefix.flatMap { repository.models[$0]?.maxBatch } ?? .max)
+            let sizes = batches.isEmpty ? [1, 2, 4, 8, 16, 32, 64].filter { $0 <= maxBatch } : batches.sorted()
+            if let tooLarge = sizes.first(where: { $0 > maxBatch }) {
+                throw InputError(description: "--batches: \(tooLarge) exceeds \(model)'s maxBatch \(maxBatch)")
+            }
+            let serving = try runtime.torchRuntime()
+            print("profiling \(model) on \(serving.deviceDescription)")
+            let servingRows = try measure(spec, repository: repository, runtime: serving, sizes: sizes)
+            var eagerRows = servingRows
+            if runtime.device != "cpu" && !runtime.noCudaGraphs {
+                eagerRows = try measure(spec, repository: repository, runtime: try runtime.torchRuntime(cudaGraphs: false), sizes: sizes)
+            }
+            let label = deviceLabel ?? defaultLabel(serving)
+            var csv = "# nexus profile --device \(runtime.device): \(serving.deviceDescription.replacingOccurrences(of: ",", with: ";"))\n"
+            csv += "model,input,batch,eager_median_ms,graph_median_ms,graph_p99_ms,peak_mem_mb,device\n"
+            var table = TextTable(header: ["batch", "eager median ms", "median ms", "p99 ms", "items/s", "peak MB"])
+            for (eager, row) in zip(eagerRows, servingRows) {
+                csv += "\(model),\(spec.input.shape.last ?? 0),\(row.batch),\(format(eager.medianMs)),\(format(row.medianMs)),\(format(row.p99Ms)),\(Int(row.peakMB.rounded())),\(label)\n"
+                table.add([String(row.batch), format(eager.medianMs), format(row.medianMs), format(row.p99Ms),
+                              String(Int((Double(row.batch) * 1000 / row.medianMs).rounded())), String(Int(row.peakMB.rounded()))])
+            }
+            let path = output ?? repository.profilePath(model: model, device: name ?? (runtime.device == "cpu" ? "cpu" : "cuda"))
+            try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+            try csv.write(toFile: path, atomically: true, encoding: .utf8)
+            print(table.render())
+            print("wrote \(path)")
+        }
+    }
+
+    struct Row {
+        var batch: Int
+        var medianMs: Double
+        var p99Ms: Double
+        var peakMB: Double
+    }
+
+    func measure(_ spec: ModelSpec, repository: ModelRepository, runtime: TorchRuntime, sizes: [Int]) throws -> [Row] {
+        let prefixSpec = try spec.prefix.map { try repository.model($0) }
+        let first = try prefixSpec.map { try runtime.load($0, inputShape: $0.input.shape) }
+        let main = try runtime.load(spec, inputShape: prefixSpec?.outputs[0].shape ?? spec.input.shape)
+        try (first ?? main).prepare(batches: sizes)
+        if first != nil { try main.prepare(batches: sizes) }
+        let clock = MonotonicClock()
+        let input = benchmarkInput(count: sizes.max()! * spec.input.elementCount)
+        return try sizes.map { batch in
+            runtime.resetPeakMemory()
+            var samplesMs: [Double] = []
+            for iteration in 0..<(warmup + runs) {
+                let started = clock.nowNs()
+                try input.withUnsafeBufferPointer { buffer in
+                    let slice = UnsafeBufferPointer(rebasing: buffer[0..<(batch * spec.input.elementCount)])
+                    let outputs: any ModelOutputs
+                    if let first {
+                        outputs = try main.run(on: try first.run(slice, batch: batch), rows: 0..<batch)
+                    } else {
+                        outputs = try main.run(slice, batch: batch)
+                    }
+                    _ = try outputs.floats(at: 0) // the result on the host, as a backend needs it
+                }
+                if iteration >= warmup { samplesMs.append(Double(clock.nowNs() - started) / 1e6) }
+            }
+            samplesMs.sort()
+            let p99Index = min(samplesMs.count - 1, Int((Double(samplesMs.count) * 0.99).rounded(.up)) - 1)
+            return Row(batch: batch, medianMs: samplesMs[samplesMs.count / 2], p99Ms: samplesMs[p99Index],
+                       peakMB: Double(runtime.memoryBytes(peak: true) ?? 0) / 1_048_576)
+        }
+    }
+
+    func defaultLabel(_ runtime: TorchRuntime) -> String {
+        let text = runtime.options.device == "cpu" ? "cpu-\(self.runtime.cpuThreads)threads" : runtime.options.device
+        return "\(text)-libtorch-\(runtime.library.torchVersion)".replacingOccurrences(of: ",", with: ";")
+    }
+
+    func format(_ value: Double) -> String { String(format: "%.4f", value) }
+}

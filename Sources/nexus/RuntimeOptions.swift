@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import NexusConfig
+import NexusRuntime
+
+/// Flags shared by the commands that run real models: where the repository and libtorch's shim are, and
+/// how the device runs them.
+struct RuntimeOptions: ParsableArguments {
+    @Option(name: .long, help: "Model repository: a folder of <model>/model.yaml (python/export_models.py writes one).")
+    var repo: String
+
+    @Option(name: .long, help: "cpu or cuda:N.")
+    var device = "cpu"
+
+    @Option(name: .long, help: "CPU threads libtorch uses for one batch (default: every core).")
+    var threads: Int?
+
+    @Option(name: .long, help: "Path of libnexus_torch.so (default: $NEXUS_TORCH_LIBRARY, next to nexus, or native/build/).")
+    var torchLibrary: String?
+
+    @Flag(name: .long, help: "CUDA: run in fp32 instead of fp16.")
+    var noHalf = false
+
+    @Flag(name: .long, help: "CUDA: run eagerly instead of replaying one CUDA graph per batch size.")
+    var noCudaGraphs = false
+
+    func validate() throws {
+        if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be in 1...1024, got \(threads)") }
+        guard device == "cpu" || device.range(of: #"^cuda:[0-9]+$"#, options: .regularExpression) != nil else {
+            throw ValidationError("--device must be cpu or cuda:N, got '\(device)'")
+        }
+    }
+
+    var cpuThreads: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
+
+    func repository() throws -> ModelRepository { try ModelRepository.load(root: repo) }
+
+    func torchRuntime(cudaGraphs: Bool? = nil) throws -> TorchRuntime {
+        try TorchRuntime(library: try TorchLibrary.open(explicitPath: torchLibrary),
+                         options: TorchOptions(device: device, half: !noHalf, channelsLast: true,
+                                               cudaGraphs: cudaGraphs ?? !noCudaGraphs, threads: cpuThreads))
+    }
+}
+
+/// Deterministic pseudo-random inputs for benchmarks (the values do not matter, only that they are not all 0).
+func benchmarkInput(count: Int) -> [Float] {
+    var state: UInt32 = 12345
+    return (0..<count).map { _ in
+        state = state &* 1_664_525 &+ 1_013_904_223
+        return Float(state >> 8) / Float(1 << 24) - 0.5
+    }
+}

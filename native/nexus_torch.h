@@ -9,7 +9,7 @@
  * - Different nexus_model handles may be loaded, run and freed from different threads at once.
  * - One nexus_model handle must be used by one thread at a time (its CUDA graphs and staging buffers are
  *   per handle). Nexus runs each device's models from that device's single executor thread.
- * - CUDA graphs are captured lazily inside nexus_model_run / nexus_model_run_tensor (or eagerly by
+ * - CUDA graphs are captured lazily inside nexus_model_run / nexus_model_run_on_outputs (or eagerly by
  *   nexus_model_prepare) on the caller's thread; capture must not overlap other work on the same device,
  *   which holds when only the device's executor thread runs models there.
  * - nexus_outputs handles are independent values: any thread may read or free them.
@@ -41,7 +41,8 @@ typedef struct nexus_load_options {
     int cuda_graphs;             /* 1: one CUDA graph per batch size, captured on first use (CUDA only) */
     const int64_t *sample_shape; /* one sample's input shape, without the batch dimension */
     int sample_ndim;
-    int input_dtype;             /* nexus_dtype of the tensor the model expects (before half) */
+    int input_dtype;             /* nexus_dtype of the tensor the model expects (before half): FP32/FP16 models
+                                  * get fp16 input when the model runs in half; UINT8 models always get uint8 */
 } nexus_load_options;
 
 /* Returns NEXUS_TORCH_ABI_VERSION; Swift refuses a library with another version. */
@@ -61,7 +62,9 @@ void nexus_model_free(nexus_model *model);
 int nexus_model_is_half(const nexus_model *model);
 int nexus_model_uses_graphs(const nexus_model *model);
 
-/* Captures CUDA graphs for these batch sizes now (a no-op without graphs). Returns 0 or -1. */
+/* Captures CUDA graphs for these batch sizes now (a no-op without graphs). Returns 0 or -1. A model that cannot
+ * be captured (it syncs with the host, say) runs without graphs from then on and nexus_model_uses_graphs turns
+ * 0: this function then returns -1 with the reason, a run that hits it falls back silently. */
 int nexus_model_prepare(nexus_model *model, const int64_t *batches, int count, char *error,
                         size_t error_capacity);
 

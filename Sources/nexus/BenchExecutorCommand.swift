@@ -28,8 +28,11 @@ struct BenchExecutorCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds per measurement.")
     var seconds: Double = 10
 
-    @Option(name: .long, help: "Decode worker threads of the executor.")
-    var workers = 1
+    @Option(name: .long, help: "Rounds per batch size, alternating direct and executor; medians are reported (the rounds cancel drift on a shared machine).")
+    var rounds = 3
+
+    @Option(name: .long, help: "Decode worker threads of the executor; 0 decodes on the submitting thread (default: 0 on cpu, 4 on cuda).")
+    var workers: Int?
 
     @Flag(name: .long, help: "Print JSON.")
     var json = false
@@ -37,7 +40,8 @@ struct BenchExecutorCommand: ParsableCommand {
     func validate() throws {
         guard seconds > 0 && seconds <= 3600 else { throw ValidationError("--seconds must be in (0, 3600], got \(seconds)") }
         guard batches.allSatisfy({ $0 >= 1 }), !batches.isEmpty else { throw ValidationError("--batches must be >= 1") }
-        guard (1...64).contains(workers) else { throw ValidationError("--workers must be in 1...64, got \(workers)") }
+        if let workers, !(0...64).contains(workers) { throw ValidationError("--workers must be in 0...64, got \(workers)") }
+        guard (1...100).contains(rounds) else { throw ValidationError("--rounds must be in 1...100, got \(rounds)") }
     }
 
     struct Measurement: Encodable {
@@ -46,6 +50,9 @@ struct BenchExecutorCommand: ParsableCommand {
         var executorItemsPerSecond: Double
         var ratio: Double
         var executorMeanBatch: Double
+        /// Mean time the device thread spent in the runtime per executor batch, and the same for direct.
+        var executorBatchMs: Double
+        var directBatchMs: Double
     }
 
     func run() throws {
@@ -57,21 +64,33 @@ struct BenchExecutorCommand: ParsableCommand {
                 throw InputError(description: "--batches: \(tooLarge) exceeds \(model)'s maxBatch \(spec.maxBatch)")
             }
             let torch = try runtime.torchRuntime()
-            if !json { print("\(model) on \(torch.deviceDescription), \(seconds) s per measurement") }
+            if !json { print("\(model) on \(torch.deviceDescription), \(rounds) rounds of \(seconds) s per measurement, medians") }
             var results: [Measurement] = []
-            var table = TextTable(header: ["batch", "direct items/s", "executor items/s", "executor/direct", "mean batch"])
+            var table = TextTable(header: ["batch", "direct items/s", "executor items/s", "executor/direct", "mean batch", "direct ms/batch", "executor ms/batch"])
             for batch in batches {
-                let direct = try directRate(spec, runtime: torch, batch: batch)
-                let (served, meanBatch) = try executorRate(spec, repository: repository, runtime: torch, batch: batch)
+                var directRates: [Double] = [], servedRates: [Double] = [], meanBatches: [Double] = [], batchMs: [Double] = []
+                for _ in 0..<rounds {
+                    // On a thread of its own, like the executor's device thread (see TorchRuntime.load).
+                    directRates.append(try TorchRuntime.onShortLivedThread { try directRate(spec, runtime: torch, batch: batch) })
+                    let (served, meanBatch, busyMs) = try executorRate(spec, repository: repository, runtime: torch, batch: batch)
+                    servedRates.append(served)
+                    meanBatches.append(meanBatch)
+                    batchMs.append(busyMs)
+                }
+                let direct = median(directRates), served = median(servedRates), meanBatch = median(meanBatches)
                 let measurement = Measurement(batch: batch, directItemsPerSecond: direct, executorItemsPerSecond: served,
-                                              ratio: served / direct, executorMeanBatch: meanBatch)
+                                              ratio: served / direct, executorMeanBatch: meanBatch,
+                                              executorBatchMs: median(batchMs), directBatchMs: 1000 * Double(batch) / direct)
                 results.append(measurement)
                 table.add([String(batch), String(format: "%.1f", direct), String(format: "%.1f", served),
-                           String(format: "%.3f", measurement.ratio), String(format: "%.2f", meanBatch)])
+                           String(format: "%.3f", measurement.ratio), String(format: "%.2f", meanBatch),
+                           String(format: "%.2f", measurement.directBatchMs), String(format: "%.2f", measurement.executorBatchMs)])
             }
             if json { print(try JSONOutput.string(results)) } else { print(table.render()) }
         }
     }
+
+    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
     /// Back-to-back batches on the runtime, outputs copied to host as a backend needs them.
     func directRate(_ spec: ModelSpec, runtime: TorchRuntime, batch: Int) throws -> Double {
@@ -90,8 +109,8 @@ struct BenchExecutorCommand: ParsableCommand {
     }
 
     /// A closed loop of `2 x batch` clients against one session of planned batch `batch`.
-    func executorRate(_ spec: ModelSpec, repository: ModelRepository, runtime: TorchRuntime, batch: Int) throws -> (Double, Double) {
-        let executor = BackendExecutor(runtime: runtime, models: repository.models, options: .init(workerThreads: workers))
+    func executorRate(_ spec: ModelSpec, repository: ModelRepository, runtime: TorchRuntime, batch: Int) throws -> (Double, Double, Double) {
+        let executor = BackendExecutor(runtime: runtime, models: repository.models, options: .init(workerThreads: workers ?? (runtime.options.isCUDA ? 4 : 0)))
         defer { executor.shutdown() }
         try executor.apply(ModelTable(dutyCycleMs: 0, sessions: [.init(sessionID: "bench", models: [spec.name], maxBatch: batch)]))
         let bytes = benchmarkInput(count: spec.input.elementCount).withUnsafeBytes { [UInt8]($0) }
@@ -108,7 +127,8 @@ struct BenchExecutorCommand: ParsableCommand {
         loop.stop()
         let items = after.completed - before.completed
         let meanBatch = Double(items) / Double(max(1, after.batches - before.batches))
-        return (Double(items) / (Double(elapsedNs) / 1e9), meanBatch)
+        let busyMs = Double(after.busyNs - before.busyNs) / 1e6 / Double(max(1, after.batches - before.batches))
+        return (Double(items) / (Double(elapsedNs) / 1e9), meanBatch, busyMs)
     }
 }
 

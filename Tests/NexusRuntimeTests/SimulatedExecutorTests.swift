@@ -12,7 +12,7 @@ import Testing
     }
 
     /// `fast`: 0.2 + 0.01 b ms; `slow`: 5 + 0.1 b ms; a prefix family `base` with heads `h1`, `h2`.
-    static func executor(capacity: Int = 4096) throws -> BackendExecutor {
+    static func executor(capacity: Int = 4096, workers: Int = 1) throws -> BackendExecutor {
         func profile(_ name: String, fixedMs: Double, perItemMs: Double) throws -> ModelProfile {
             try ModelProfile(model: name, points: [1, 64].map { ProfilePoint(batch: $0, planningLatencyMs: fixedMs + perItemMs * Double($0)) })
         }
@@ -23,7 +23,7 @@ import Testing
         let models = [spec("fast"), spec("slow"), spec("base", outputs: [3]), spec("h1", prefix: "base", outputs: [5]),
                       spec("h2", prefix: "base", outputs: [6])]
         return BackendExecutor(runtime: runtime, models: Dictionary(uniqueKeysWithValues: models.map { ($0.name, $0) }),
-                               options: .init(workerThreads: 1, queueCapacity: capacity))
+                               options: .init(workerThreads: workers, queueCapacity: capacity))
     }
 
     static func request(_ session: String, model: String, deadlineNs: Int64 = .max) -> InferenceRequest {
@@ -31,8 +31,10 @@ import Testing
                          deadlineNs: deadlineNs)
     }
 
-    @Test func answersEveryRequestWithItsModelsOutputs() async throws {
-        let executor = try Self.executor()
+    /// 0 workers: decoding on the submitting thread (the CPU-device setting).
+    @Test(arguments: [0, 1, 3])
+    func answersEveryRequestWithItsModelsOutputs(workers: Int) async throws {
+        let executor = try Self.executor(workers: workers)
         defer { executor.shutdown() }
         try executor.apply(ModelTable(dutyCycleMs: 10, sessions: [.init(sessionID: "fast@10ms", models: ["fast"], maxBatch: 8),
                                                                    .init(sessionID: "group@20ms", models: ["h1", "h2"], maxBatch: 16)]))

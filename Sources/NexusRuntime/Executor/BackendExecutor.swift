@@ -7,7 +7,8 @@ import NexusCore
 /// exactly once, through its completion: outputs, or an `InferenceError`.
 public final class BackendExecutor: @unchecked Sendable {
     public struct Options: Sendable {
-        /// Decode/normalise threads.
+        /// Decode/normalise threads. 0 decodes on the thread that submits: for a CPU device, whose
+        /// inference already uses every core, a pool only preempts libtorch's threads mid-batch.
         public var workerThreads: Int
         /// Requests held per session (decoding and queued); more are refused with `resourceExhausted`.
         public var queueCapacity: Int
@@ -22,7 +23,7 @@ public final class BackendExecutor: @unchecked Sendable {
     public let models: [String: ModelSpec]
     let options: Options
     let clock: any NanosecondClock
-    let pool: WorkerPool
+    let pool: WorkerPool?
     let condition = NSCondition()
     /// Serialises `apply` calls (loading happens outside `condition`, so the device keeps running).
     let applyLock = NSLock()
@@ -45,7 +46,7 @@ public final class BackendExecutor: @unchecked Sendable {
         self.models = models
         self.options = options
         self.clock = clock
-        pool = WorkerPool(threads: options.workerThreads, name: "nexus-decode")
+        pool = options.workerThreads > 0 ? WorkerPool(threads: options.workerThreads, name: "nexus-decode") : nil
         statistics.startedNs = clock.nowNs()
         let device = Thread { [self] in
             deviceLoop()
@@ -86,7 +87,7 @@ public final class BackendExecutor: @unchecked Sendable {
             return
         }
         let spec = target.session.members[target.member]
-        pool.submit { [self] in
+        let decode = { [self] in
             var decoded = [Float](repeating: 0, count: spec.input.elementCount)
             var failure: InferenceError?
             do throws(InferenceError) {
@@ -110,6 +111,7 @@ public final class BackendExecutor: @unchecked Sendable {
                 completion(.failure(failure))
             }
         }
+        if let pool { pool.submit(decode) } else { decode() }
     }
 
     /// `submit`, awaiting the outcome.
@@ -128,7 +130,7 @@ public final class BackendExecutor: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
         guard !alreadyStopping else { return }
-        pool.stop()
+        pool?.stop()
         condition.lock()
         condition.broadcast()
         condition.unlock()

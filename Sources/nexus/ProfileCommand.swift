@@ -91,8 +91,8 @@ struct ProfileCommand: ParsableCommand {
         let prefixSpec = try spec.prefix.map { try repository.model($0) }
         let first = try prefixSpec.map { try runtime.load($0, inputShape: $0.input.shape) }
         let main = try runtime.load(spec, inputShape: prefixSpec?.outputs[0].shape ?? spec.input.shape)
-        try (first ?? main).prepare(batches: sizes)
-        if first != nil { try main.prepare(batches: sizes) }
+        try first?.prepare(batches: sizes)
+        try main.prepare(batches: sizes)
         let clock = MonotonicClock()
         let input = benchmarkInput(count: sizes.max()! * spec.input.elementCount)
         return try sizes.map { batch in

@@ -21,8 +21,6 @@ final class ExecutorSession {
     /// Removed from the table: serves what it holds, accepts nothing new, then goes.
     var draining = false
     var observed: ObservedLatency
-    /// The device thread's concatenation buffer, kept between batches.
-    private var batchBuffer: [Float] = []
 
     init(entry: ModelTable.Entry, members: [ModelSpec], prefix: ModelSpec?) {
         self.entry = entry
@@ -30,16 +28,6 @@ final class ExecutorSession {
         self.prefix = prefix
         observed = ObservedLatency(maxBatch: entry.maxBatch)
     }
-
-    /// Only the device thread calls these two, one batch at a time.
-    func takeBatchBuffer() -> [Float] {
-        var buffer: [Float] = []
-        swap(&buffer, &batchBuffer)
-        buffer.removeAll(keepingCapacity: true)
-        return buffer
-    }
-
-    func returnBatchBuffer(_ buffer: [Float]) { batchBuffer = buffer }
 
     var isIdle: Bool { queue.isEmpty && decoding == 0 }
 

@@ -30,7 +30,7 @@ public final class TorchRuntime: ModelRuntime, @unchecked Sendable {
 
     public init(library: TorchLibrary, options: TorchOptions) throws {
         if options.device != "cpu" {
-            guard options.isCUDA, let index = Int(options.device.dropFirst("cuda:".count)), options.device.hasPrefix("cuda:"), index >= 0 else {
+            guard options.device.hasPrefix("cuda:"), let index = Int(options.device.dropFirst("cuda:".count)), index >= 0 else {
                 throw RuntimeError.invalidArgument("device '\(options.device)' must be cpu or cuda:N")
             }
             guard index < library.cudaDeviceCount else {

@@ -38,6 +38,12 @@ import Testing
         #expect(Array(values.prefix(3)) == [1, -2, 0.5] && values.last == 65504)
     }
 
+    @Test func aShapeWhoseByteCountOverflowsIsRefusedNotATrap() {
+        #expect(throws: InferenceError.invalidArgument("input 'input' shape [2305843009213693951, 8] of FP32 is larger than any request can be")) {
+            try decode(.tensor(dtype: .fp32, shape: [Int.max / 4, 8], bytes: [0, 0, 0, 0]))
+        }
+    }
+
     @Test func jpegWithoutPreprocessIsRefused() {
         var plain = Self.spec
         plain.preprocess = nil

@@ -27,9 +27,15 @@ public enum InputDecoder {
             if shape.contains(where: { $0 <= 0 }) {
                 throw .invalidArgument("input '\(spec.input.name)' shape \(rawShape): every dimension must be at least 1")
             }
-            let elements = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max / 8 : $0 * $1 }
-            guard bytes.count == elements * dtype.byteSize else {
-                throw .invalidArgument("input '\(spec.input.name)' has \(bytes.count) bytes; shape \(rawShape) of \(dtype.rawValue) needs \(elements * dtype.byteSize)")
+            // Overflow-checked: the shape comes from the client, and a product past Int.max must be an error, not a trap.
+            let byteCount = shape.reduce(Optional(dtype.byteSize)) { product, size in
+                product.flatMap { let (value, overflow) = $0.multipliedReportingOverflow(by: size); return overflow ? nil : value }
+            }
+            guard let byteCount else {
+                throw .invalidArgument("input '\(spec.input.name)' shape \(rawShape) of \(dtype.rawValue) is larger than any request can be")
+            }
+            guard bytes.count == byteCount else {
+                throw .invalidArgument("input '\(spec.input.name)' has \(bytes.count) bytes; shape \(rawShape) of \(dtype.rawValue) needs \(byteCount)")
             }
             if shape == spec.input.shape {
                 guard dtype == spec.input.dtype else {

@@ -115,8 +115,9 @@ import Testing
         badShape.input = .tensor(dtype: .fp16, shape: [2], bytes: [0, 60, 0, 60])
         let dtypeError = await executor.infer(badShape)
         #expect(dtypeError.error == .invalidArgument("input 'input' datatype FP16 does not match model 'fast''s FP32"))
-        // Still serving after bad requests.
+        // Still serving after bad requests, and every refusal is counted.
         #expect(await executor.infer(Self.request("fast", model: "fast")).isSuccess)
+        #expect(executor.snapshot().rejected == 5)
     }
 
     @Test func boundedQueueRefusesOverflowAtOnce() throws {

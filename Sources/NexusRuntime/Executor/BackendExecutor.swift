@@ -81,6 +81,7 @@ public final class BackendExecutor: @unchecked Sendable {
         } else {
             refusal = .notFound("session '\(request.sessionID)' is not served by this backend (it serves: \(table.sessions.map(\.sessionID).joined(separator: ", ")))")
         }
+        if let refusal { statistics.record(refusal) }
         condition.unlock()
         guard let target else {
             completion(.failure(refusal!))

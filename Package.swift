@@ -14,6 +14,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", exact: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", exact: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", exact: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     ],
     targets: [
         .target(name: "NexusCore"),
@@ -25,18 +29,38 @@ let package = Package(
         // Types of native/nexus_torch.h only: libtorch itself is opened with dlopen at run time.
         .target(name: "CNexusTorch"),
         .target(name: "NexusRuntime", dependencies: ["NexusCore", "CNexusTorch"]),
+        // Generated from Protos/ by Protos/generate.sh and committed (no build plugin: it compiles protoc).
+        .target(
+            name: "NexusProtocol",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        // Scheduler, frontend and backend processes: thin gRPC shells around the core and the executor.
+        .target(
+            name: "NexusServer",
+            dependencies: [
+                "NexusCore", "NexusConfig", "NexusRuntime", "NexusProtocol",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            ]
+        ),
         // Builders for tests (Hummingbird's pattern: tests read like use).
         .target(name: "NexusTestSupport", dependencies: ["NexusCore"]),
         .executableTarget(
             name: "nexus",
             dependencies: [
-                "NexusCore", "NexusConfig", "NexusSimulator", "NexusRuntime",
+                "NexusCore", "NexusConfig", "NexusSimulator", "NexusRuntime", "NexusServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "NexusCoreTests", dependencies: ["NexusCore", "NexusTestSupport"]),
         .testTarget(name: "NexusConfigTests", dependencies: ["NexusConfig"]),
         .testTarget(name: "NexusRuntimeTests", dependencies: ["NexusRuntime", "NexusConfig"]),
+        .testTarget(name: "NexusServerTests", dependencies: ["NexusServer", "NexusConfig", "NexusRuntime"]),
         .testTarget(name: "NexusSimulatorTests", dependencies: ["NexusSimulator", "NexusConfig", "NexusTestSupport"]),
     ]
 )

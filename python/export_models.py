@@ -43,7 +43,7 @@ class Spec:
     input_shape: List[int]
     output_names: List[str]          # one per output tensor (dict outputs: in key order)
     max_batch: int
-    preprocess: dict
+    preprocess: Optional[dict]       # None: raw tensors only (no JPEG/frame input)
     prefix: Optional[str] = None     # set for a head: the trunk whose first output feeds it
     trunk_out: List[int] = field(default_factory=list)  # the head's input shape (prefix output)
 
@@ -59,6 +59,44 @@ def tiny_trunk():
                          nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(1))
+
+
+class TinyDetector(nn.Module):
+    """A toy detector: 8 boxes (x1, y1, x2, y2, score), all in [0, 1], x1 <= x2 and y1 <= y2.
+
+    The score logits get fixed biases, 5 of them >= 1.5 and 3 <= -2, and input-dependent weights much smaller
+    than that, so for any reasonable input 5 scores are well above 0.5 and 3 well below (a two-stage
+    application's crops, `scoreAbove: 0.5, max: 4`, are then never decided by rounding, and `max` truncates).
+    """
+    boxes = 8
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU(),
+                                      nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU(),
+                                      nn.AdaptiveAvgPool2d(2), nn.Flatten(1))
+        self.head = nn.Linear(64, self.boxes * 5)
+        with torch.no_grad():
+            self.head.weight.mul_(8.0)  # boxes move with the input (scores barely: the biases dominate)
+            bias = self.head.bias.view(self.boxes, 5)
+            bias[:, :4].uniform_(-1.5, 1.5)
+            scores = torch.tensor([-3.0, -2.5, -2.0, 1.5, 2.0, 2.5, 3.0, 3.5])
+            bias[:, 4].copy_(scores[torch.randperm(self.boxes)])
+
+    def forward(self, x):
+        r = torch.sigmoid(self.head(self.features(x))).reshape(-1, self.boxes, 5)
+        x1 = torch.minimum(r[:, :, 0], r[:, :, 2])
+        x2 = torch.maximum(r[:, :, 0], r[:, :, 2])
+        y1 = torch.minimum(r[:, :, 1], r[:, :, 3])
+        y2 = torch.maximum(r[:, :, 1], r[:, :, 3])
+        return torch.stack([x1, y1, x2, y2, r[:, :, 4]], dim=2)
+
+
+class Identity(nn.Module):
+    """x * 1.0: a model that costs (almost) nothing, to measure the engine's own overhead."""
+
+    def forward(self, x):
+        return x * 1.0
 
 
 def resnet50_trunk():
@@ -83,6 +121,8 @@ def registry():
         Spec("tiny_cars", ci, lambda: nn.Linear(64, 10), s32, ["logits"], 256, t32, "tiny_trunk", [64]),
         Spec("tiny_faces", ci, lambda: nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 5)),
              s32, ["logits"], 256, t32, "tiny_trunk", [64]),
+        Spec("tiny_detector", ci, TinyDetector, s32, ["boxes"], 256, t32),
+        Spec("null", ci, Identity, [16], ["output"], 1024, None),
         Spec("resnet18", both, lambda: tv.resnet18(weights=None), s224, ["logits"], 128, i224),
         Spec("resnet50", gpu, lambda: tv.resnet50(weights=None), s224, ["logits"], 128, i224),
         Spec("vgg16", gpu, lambda: tv.vgg16(weights=None), s224, ["logits"], 128, i224),
@@ -115,19 +155,31 @@ def flow(xs):
     return "[" + ", ".join(repr(x) for x in xs) + "]"  # floats: shortest round-trip form
 
 
+def scalar(name):
+    """A name as a YAML string: quoted where YAML would read it as null, a boolean or a number."""
+    plain = name.lower() not in ("null", "~", "true", "false", "yes", "no", "on", "off", "y", "n")
+    try:
+        float(name)
+        plain = False
+    except ValueError:
+        pass
+    return name if plain else json.dumps(name)
+
+
 def write_yaml(path, spec: Spec, out_shapes):
-    io = lambda n, s: f"{{name: {n}, dtype: FP32, shape: {flow(s)}}}"
+    io = lambda n, s: f"{{name: {scalar(n)}, dtype: FP32, shape: {flow(s)}}}"
     lines = ["# Exported by python/export_models.py with RANDOM weights (seed 0): "
-             "no pretrained weights can be downloaded here.", f"name: {spec.name}"]
+             "no pretrained weights can be downloaded here.", f"name: {scalar(spec.name)}"]
     if spec.prefix:
-        lines += [f"prefix: {spec.prefix}", "head: head.pt"]
+        lines += [f"prefix: {scalar(spec.prefix)}", "head: head.pt"]
     else:
         lines += ["file: model.pt"]
     lines += [f"input: {io('input', spec.input_shape)}", f"maxBatch: {spec.max_batch}", "outputs:"]
     lines += [f"  - {io(n, s)}" for n, s in zip(spec.output_names, out_shapes)]
     p = spec.preprocess
-    lines += ["preprocess:", f"  resize: {flow(p['resize'])}", f"  scale: {p['scale']!r}",
-              f"  mean: {flow(p['mean'])}", f"  std: {flow(p['std'])}"]
+    if p is not None:
+        lines += ["preprocess:", f"  resize: {flow(p['resize'])}", f"  scale: {p['scale']!r}",
+                  f"  mean: {flow(p['mean'])}", f"  std: {flow(p['std'])}"]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
 

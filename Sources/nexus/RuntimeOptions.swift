@@ -9,7 +9,7 @@ struct RuntimeOptions: ParsableArguments {
     @Option(name: .long, help: "Model repository: a folder of <model>/model.yaml (python/export_models.py writes one).")
     var repo: String
 
-    @Option(name: .long, help: "cpu or cuda:N.")
+    @Option(name: .long, help: "cpu or cuda:N (nexus backend and nexus serve also take simulated).")
     var device = "cpu"
 
     @Option(name: .long, help: "CPU threads libtorch uses for one batch (default: every core).")
@@ -26,8 +26,8 @@ struct RuntimeOptions: ParsableArguments {
 
     func validate() throws {
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be in 1...1024, got \(threads)") }
-        guard device == "cpu" || device.range(of: #"^cuda:[0-9]+$"#, options: .regularExpression) != nil else {
-            throw ValidationError("--device must be cpu or cuda:N, got '\(device)'")
+        guard device == "cpu" || device == "simulated" || device.range(of: #"^cuda:[0-9]+$"#, options: .regularExpression) != nil else {
+            throw ValidationError("--device must be cpu, cuda:N or simulated, got '\(device)'")
         }
     }
 
@@ -36,7 +36,8 @@ struct RuntimeOptions: ParsableArguments {
     func repository() throws -> ModelRepository { try ModelRepository.load(root: repo) }
 
     func torchRuntime(cudaGraphs: Bool? = nil) throws -> TorchRuntime {
-        try TorchRuntime(library: try TorchLibrary.open(explicitPath: torchLibrary),
+        guard device != "simulated" else { throw ValidationError("--device simulated runs no models; use cpu or cuda:N here") }
+        return try TorchRuntime(library: try TorchLibrary.open(explicitPath: torchLibrary),
                          options: TorchOptions(device: device, half: !noHalf, channelsLast: true,
                                                cudaGraphs: cudaGraphs ?? !noCudaGraphs, threads: cpuThreads))
     }

@@ -23,39 +23,14 @@ public enum InputDecoder {
                 ImageNormalizer.normalize(pixels: $0, height: image.height, width: image.width, channels: 3, spec: preprocess, into: output)
             }
         case let .tensor(dtype, rawShape, bytes):
-            let shape = rawShape.count > 1 && rawShape.first == 1 && rawShape.count != spec.input.shape.count ? Array(rawShape.dropFirst()) : rawShape
-            if shape.contains(where: { $0 <= 0 }) {
-                throw .invalidArgument("input '\(spec.input.name)' shape \(rawShape): every dimension must be at least 1")
-            }
-            // Overflow-checked: the shape comes from the client, and a product past Int.max must be an error, not a trap.
-            let byteCount = shape.reduce(Optional(dtype.byteSize)) { product, size in
-                product.flatMap { let (value, overflow) = $0.multipliedReportingOverflow(by: size); return overflow ? nil : value }
-            }
-            guard let byteCount else {
-                throw .invalidArgument("input '\(spec.input.name)' shape \(rawShape) of \(dtype.rawValue) is larger than any request can be")
-            }
-            guard bytes.count == byteCount else {
-                throw .invalidArgument("input '\(spec.input.name)' has \(bytes.count) bytes; shape \(rawShape) of \(dtype.rawValue) needs \(byteCount)")
-            }
-            if shape == spec.input.shape {
-                guard dtype == spec.input.dtype else {
-                    throw .invalidArgument("input '\(spec.input.name)' datatype \(dtype.rawValue) does not match model '\(spec.name)''s \(spec.input.dtype.rawValue)")
-                }
+            switch try InputCheck.check(dtype: dtype, rawShape: rawShape, byteCount: bytes.count, for: spec) {
+            case .modelInput:
                 bytes.withUnsafeBytes { convert($0, dtype: dtype, into: output) }
-                return
-            }
-            if let preprocess = spec.preprocess, dtype == .uint8, shape.count == 3, shape[2] == spec.input.shape[0] {
-                guard shape[0] <= TurboJPEG.maxSide, shape[1] <= TurboJPEG.maxSide else {
-                    throw .invalidArgument("input '\(spec.input.name)' frame \(shape[0])x\(shape[1]): each side must be at most \(TurboJPEG.maxSide)")
-                }
+            case let .frame(height, width, channels):
                 bytes.withUnsafeBufferPointer {
-                    ImageNormalizer.normalize(pixels: $0, height: shape[0], width: shape[1], channels: shape[2], spec: preprocess, into: output)
+                    ImageNormalizer.normalize(pixels: $0, height: height, width: width, channels: channels, spec: spec.preprocess!, into: output)
                 }
-                return
             }
-            var expected = "\(spec.input.shape) of \(spec.input.dtype.rawValue)"
-            if spec.preprocess != nil { expected += ", or an image [height, width, \(spec.input.shape[0])] of UINT8" }
-            throw .invalidArgument("input '\(spec.input.name)' shape \(rawShape) does not match model '\(spec.name)': expected \(expected)")
         }
     }
 

@@ -1,0 +1,170 @@
+import NexusCore
+
+/// What the load generator keeps of one response: only the two parameters the report needs.
+public struct BenchReply: Sendable, Equatable {
+    /// `nexus_latency_slo_ms` (a double, int64 or uint64 parameter), when the server sent it.
+    public var sloMs: Double?
+    /// `nexus_runtime` was "simulated".
+    public var simulated: Bool
+
+    public init(sloMs: Double? = nil, simulated: Bool = false) {
+        self.sloMs = sloMs
+        self.simulated = simulated
+    }
+}
+
+/// The counts of one open-loop run. Pure: every time is passed in (ns from the start of the run), so tests
+/// drive it without a clock. Only requests *scheduled* inside the measured window `[windowStartNs,
+/// windowEndNs)` count; warm-up requests still teach it the SLO. Latency is response time minus scheduled
+/// send time, so it includes any delay on the client (the open-loop measure). After `close()` nothing counts:
+/// what was sent and not answered by then is `unanswered`.
+public struct BenchStatistics: Sendable {
+    public enum SLOSource: String, Sendable, Encodable { case flag, server }
+
+    public let windowStartNs: Int64
+    public let windowEndNs: Int64
+    public private(set) var sloNs: Int64?
+    public private(set) var sloSource: SLOSource?
+
+    public private(set) var sent = 0
+    public private(set) var notSent = 0
+    public private(set) var ok = 0
+    public private(set) var withinSLO = 0
+    public private(set) var simulated = 0
+    public private(set) var errors: [String: Int] = [:]
+    /// The first message seen for each error code.
+    public private(set) var errorExamples: [String: String] = [:]
+    public private(set) var latency = LatencyHistogram()
+    public private(set) var closed = false
+
+    public init(windowStartNs: Int64, windowEndNs: Int64, sloMs: Double?) {
+        precondition(windowEndNs > windowStartNs, "empty measurement window")
+        self.windowStartNs = windowStartNs
+        self.windowEndNs = windowEndNs
+        if let sloMs {
+            sloNs = Int64((sloMs * 1e6).rounded())
+            sloSource = .flag
+        }
+    }
+
+    @inline(__always)
+    public func isMeasured(_ scheduledNs: Int64) -> Bool { scheduledNs >= windowStartNs && scheduledNs < windowEndNs }
+
+    /// Requests the sender sent and those it did not send because `--max-in-flight` were outstanding; the
+    /// sender counts measured ones locally and adds them once.
+    public mutating func addScheduled(sent: Int, notSent: Int) {
+        self.sent += sent
+        self.notSent += notSent
+    }
+
+    public mutating func recordOK(scheduledNs: Int64, completedNs: Int64, reply: BenchReply) {
+        guard !closed else { return }
+        if sloNs == nil, let sloMs = reply.sloMs, sloMs > 0, sloMs.isFinite {
+            sloNs = Int64((sloMs * 1e6).rounded())
+            sloSource = .server
+        }
+        guard isMeasured(scheduledNs) else { return }
+        let latencyNs = completedNs - scheduledNs
+        ok += 1
+        latency.record(latencyNs)
+        if let sloNs, latencyNs <= sloNs { withinSLO += 1 }
+        if reply.simulated { simulated += 1 }
+    }
+
+    public mutating func recordError(scheduledNs: Int64, code: String, message: @autoclosure () -> String) {
+        guard !closed, isMeasured(scheduledNs) else { return }
+        errors[code, default: 0] += 1
+        if errorExamples[code] == nil { errorExamples[code] = message() }
+    }
+
+    public mutating func close() { closed = true }
+
+    public var errorCount: Int { errors.values.reduce(0, +) }
+    /// Sent in the window and neither answered nor failed by `close()`.
+    public var unanswered: Int { max(0, sent - ok - errorCount) }
+    /// Every request the schedule asked for in the window, sent or not.
+    public var scheduled: Int { sent + notSent }
+    /// Of the scheduled requests, those answered OK within the SLO (0 when the SLO is unknown).
+    public var withinSLOFraction: Double { scheduled == 0 ? 0 : Double(withinSLO) / Double(scheduled) }
+
+    /// The find-max-rate criterion: at least `fraction` of the scheduled requests answered OK within the SLO
+    /// (requests not sent because the client was overloaded count as misses).
+    public func meets(fraction: Double) -> Bool {
+        sloNs != nil && scheduled > 0 && Double(withinSLO) >= fraction * Double(scheduled)
+    }
+
+    public var windowSeconds: Double { Double(windowEndNs - windowStartNs) / 1e9 }
+
+    /// Within-SLO responses per second of the window; nil without an SLO.
+    public var goodputPerSecond: Double? { sloNs == nil ? nil : Double(withinSLO) / windowSeconds }
+
+    /// Latency of OK responses at quantile `q`, in ms (nil when none).
+    public func latencyMs(_ q: Double) -> Double? { latency.quantileNs(q).map { Double($0) / 1e6 } }
+    public var maxLatencyMs: Double? { ok == 0 ? nil : Double(latency.maxNs) / 1e6 }
+
+    public var simulatedFraction: Double? { ok == 0 ? nil : Double(simulated) / Double(ok) }
+}
+
+/// The `--find-max-rate` search: the highest rate whose run `passes`. Starts at `startRate`, doubles while
+/// runs pass (halves while they fail, down to `minRate`), then bisects the bracket `bisectionSteps` times, so
+/// the answer is within `bracket / 2^bisectionSteps` below the true threshold when pass/fail is monotone.
+public struct BenchRateSearch: Sendable {
+    public var minRate: Double
+    public var startRate: Double
+    public var bisectionSteps: Int
+    /// Doubling stops here (the answer is then "at least maxRate").
+    public var maxRate: Double
+
+    public struct Step: Sendable, Equatable {
+        public var ratePerSecond: Double
+        public var passed: Bool
+    }
+
+    public struct Outcome: Sendable {
+        /// nil when even `minRate` failed.
+        public var maxRatePerSecond: Double?
+        public var steps: [Step]
+        /// The largest passing rate had no failing rate above it (doubling reached `maxRate`).
+        public var hitCeiling: Bool
+    }
+
+    public init(minRate: Double = 1, startRate: Double, bisectionSteps: Int = 6, maxRate: Double = 10_000_000) {
+        precondition(minRate > 0 && startRate > 0 && maxRate >= minRate, "rates must be > 0")
+        precondition(bisectionSteps >= 0, "bisectionSteps must be >= 0")
+        self.minRate = minRate
+        self.startRate = startRate
+        self.bisectionSteps = bisectionSteps
+        self.maxRate = maxRate
+    }
+
+    public func run(_ passes: (Double) async throws -> Bool) async throws -> Outcome {
+        var steps: [Step] = []
+        func trial(_ rate: Double) async throws -> Bool {
+            let passed = try await passes(rate)
+            steps.append(Step(ratePerSecond: rate, passed: passed))
+            return passed
+        }
+        var good: Double?
+        var bad: Double?
+        var rate = min(max(startRate, minRate), maxRate)
+        while true {
+            if try await trial(rate) {
+                good = rate
+                if bad != nil { break }
+                if rate >= maxRate { return Outcome(maxRatePerSecond: rate, steps: steps, hitCeiling: true) }
+                rate = min(rate * 2, maxRate)
+            } else {
+                bad = rate
+                if good != nil { break }
+                if rate <= minRate { return Outcome(maxRatePerSecond: nil, steps: steps, hitCeiling: false) }
+                rate = max(rate / 2, minRate)
+            }
+        }
+        guard var low = good, var high = bad else { return Outcome(maxRatePerSecond: good, steps: steps, hitCeiling: false) }
+        for _ in 0..<bisectionSteps {
+            let middle = (low + high) / 2
+            if try await trial(middle) { low = middle } else { high = middle }
+        }
+        return Outcome(maxRatePerSecond: low, steps: steps, hitCeiling: false)
+    }
+}

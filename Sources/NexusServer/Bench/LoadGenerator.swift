@@ -1,0 +1,309 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import NexusCore
+import NexusProtocol
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How `nexus bench` loads a server; see `LoadGenerator`.
+public struct BenchOptions: Sendable {
+    public var target: HostPort
+    public var app: String
+    public var input: BenchInputChoice = .random
+    /// Seconds at the same rate before the measured window; excluded from the statistics.
+    public var warmupSeconds: Double = 1
+    /// nil: the SLO the server reports in `nexus_latency_slo_ms`.
+    public var sloMs: Double?
+    /// Requests outstanding at most; one that would exceed it is counted as not sent.
+    public var maxInFlight = 10_000
+    /// HTTP/2 connections (one GRPCClient each), used round robin.
+    public var connections = 1
+    public var seed: UInt64 = 1
+    /// How long to wait for answers after the last send, plus the SLO; what is still out then is unanswered.
+    public var drainSeconds: Double = 10
+
+    public init(target: HostPort, app: String) {
+        self.target = target
+        self.app = app
+    }
+}
+
+/// One open-loop run at one rate. Latencies are of OK responses, from the scheduled send time.
+public struct BenchReport: Sendable, Encodable {
+    public struct Latency: Sendable, Encodable {
+        public var p50Ms: Double
+        public var p90Ms: Double
+        public var p99Ms: Double
+        public var maxMs: Double
+    }
+
+    public var ratePerSecond: Double
+    public var durationSeconds: Double
+    public var warmupSeconds: Double
+    /// Sent in the window, and not sent because `maxInFlight` requests were outstanding (client overload).
+    public var sent: Int
+    public var notSent: Int
+    public var completedOK: Int
+    public var withinSLO: Int
+    /// withinSLO / (sent + notSent): the find-max-rate criterion.
+    public var withinSLOFraction: Double
+    /// Sent and neither answered nor failed by the end of the drain.
+    public var unanswered: Int
+    /// Failed requests per gRPC status code (`deadlineExceeded`, `unavailable`, ...), and the first message of each.
+    public var errors: [String: Int]
+    public var errorExamples: [String: String]
+    @NullEncoded public var sloMs: Double?
+    /// "flag" (--slo-ms) or "server" (nexus_latency_slo_ms); null when neither gave one.
+    @NullEncoded public var sloSource: String?
+    /// Within-SLO responses per second of the window; null without an SLO.
+    @NullEncoded public var goodputPerSecond: Double?
+    /// OK responses per second of the window.
+    public var throughputPerSecond: Double
+    @NullEncoded public var latency: Latency?
+    /// Of the OK responses, those labelled `nexus_runtime` = "simulated".
+    @NullEncoded public var simulatedFraction: Double?
+    /// How late requests left against their schedule (the generator's own delay; it is part of the latency).
+    @NullEncoded public var sendLag: Latency?
+    /// CPU time of this process over the run divided by its wall time.
+    public var clientCPUCores: Double
+
+    public func meets(fraction: Double) -> Bool {
+        sloMs != nil && sent + notSent > 0 && Double(withinSLO) >= fraction * Double(sent + notSent)
+    }
+}
+
+/// `--find-max-rate`: every step's run and the highest passing rate.
+public struct BenchMaxRateReport: Sendable, Encodable {
+    public struct Step: Sendable, Encodable {
+        public var passed: Bool
+        public var report: BenchReport
+    }
+
+    public var targetFraction: Double
+    public var steps: [Step]
+    /// null when even --min-rate failed.
+    @NullEncoded public var maxRatePerSecond: Double?
+    /// The search stopped doubling at its ceiling without a failure: the true maximum may be higher.
+    public var hitCeiling: Bool
+}
+
+/// An open-loop Poisson load generator over the Open Inference Protocol (ModelInfer, unary).
+///
+/// Send times are a Poisson process fixed in advance by the seed; they never wait for responses. One sender
+/// task sleeps until the next send time and then starts every request that is due (a burst when it woke up
+/// late or the rate is high); each request is a child task that makes one unary call and records its outcome
+/// under a lock. The message is serialized once: a request is those bytes plus its `id`. Responses are not
+/// decoded beyond their `parameters`. At most `maxInFlight` requests are outstanding: a request due when
+/// that many are out is not sent and is counted, so an overloaded client shows up instead of silently
+/// delaying the schedule.
+public final class LoadGenerator: Sendable {
+    public let options: BenchOptions
+    public let input: BenchInput
+    public static let targetFraction = 0.99
+
+    let clients: [GRPCClient<HTTP2ClientTransport.Posix>]
+    let serializer: BenchRequestSerializer
+    let nextRequestID = Atomic<UInt64>(0)
+
+    private init(options: BenchOptions, input: BenchInput, clients: [GRPCClient<HTTP2ClientTransport.Posix>]) throws {
+        self.options = options
+        self.input = input
+        self.clients = clients
+        serializer = BenchRequestSerializer(template: try input.requestTemplate(app: options.app))
+    }
+
+    /// Connects `options.connections` clients, checks the server is live, learns the app's input from
+    /// ModelMetadata, runs `body`, and closes the connections. Throws `ServerError` with a message for the
+    /// user when the server cannot be reached or does not know the app.
+    public static func withGenerator<R: Sendable>(_ options: BenchOptions, imageBytes: Data? = nil,
+                                                  _ body: (LoadGenerator) async throws -> R) async throws -> R {
+        let clients = try (0..<max(1, options.connections)).map { _ in try Transport.client(options.target) }
+        return try await withThrowingDiscardingTaskGroup { group in
+            for client in clients { group.addTask { try await client.runConnections() } }
+            defer { for client in clients { client.beginGracefulShutdown() } }
+            let input = try await probe(options, clients: clients, imageBytes: imageBytes)
+            return try await body(try LoadGenerator(options: options, input: input, clients: clients))
+        }
+    }
+
+    private static func probe(_ options: BenchOptions, clients: [GRPCClient<HTTP2ClientTransport.Posix>],
+                              imageBytes: Data?) async throws -> BenchInput {
+        var callOptions = CallOptions.defaults
+        callOptions.timeout = .seconds(10)
+        let target = options.target, app = options.app
+        // ServerLive on every connection, so none is opened inside the measurement.
+        for client in clients {
+            let live: Bool
+            do {
+                live = try await Inference_GRPCInferenceService.Client(wrapping: client)
+                    .serverLive(Inference_ServerLiveRequest(), options: callOptions).live
+            } catch let error as RPCError {
+                throw ServerError.startup("cannot reach an inference server at \(target): \(error.code): \(error.message)")
+            }
+            guard live else { throw ServerError.startup("the server at \(target) says it is not live") }
+        }
+        let metadata: Inference_ModelMetadataResponse
+        do {
+            metadata = try await Inference_GRPCInferenceService.Client(wrapping: clients[0])
+                .modelMetadata(.with { $0.name = app }, options: callOptions)
+        } catch let error as RPCError {
+            if error.code == .notFound || error.code == .unavailable || error.code == .invalidArgument {
+                throw ServerError.configuration("unknown app '\(app)' at \(target) (\(error.code): \(error.message))")
+            }
+            throw ServerError.startup("ModelMetadata('\(app)') failed at \(target): \(error.code): \(error.message)")
+        }
+        guard let first = metadata.inputs.first else {
+            throw ServerError.configuration("app '\(app)' at \(target) declares no inputs")
+        }
+        return try BenchInput(app: app, name: first.name, datatype: first.datatype, shape: first.shape,
+                              choice: options.input, imageBytes: imageBytes, seed: options.seed)
+    }
+
+    /// State one run shares between the sender and the request tasks.
+    final class RunState: Sendable {
+        let startNs: Int64
+        let inFlight = Atomic<Int>(0)
+        let statistics: Mutex<BenchStatistics>
+
+        init(startNs: Int64, statistics: BenchStatistics) {
+            self.startNs = startNs
+            self.statistics = Mutex(statistics)
+        }
+    }
+
+    /// `--warmup` seconds then `durationSeconds` measured, at `ratePerSecond`, then the drain.
+    public func run(ratePerSecond: Double, durationSeconds: Double) async -> BenchReport {
+        let warmupNs = Int64(options.warmupSeconds * 1e9)
+        let endNs = warmupNs + Int64(durationSeconds * 1e9)
+        let cpuBefore = Self.processCPUSeconds()
+        let state = RunState(startNs: benchNowNs(),
+                             statistics: BenchStatistics(windowStartNs: warmupNs, windowEndNs: endNs, sloMs: options.sloMs))
+        var schedule = PoissonSchedule(ratePerSecond: ratePerSecond, seed: options.seed)
+        var sendLag = LatencyHistogram()
+        var sent = 0, notSent = 0
+        let maxInFlight = options.maxInFlight
+        let clients = self.clients, clientCount = UInt64(clients.count)
+        var id = nextRequestID.load(ordering: .relaxed)
+
+        await withDiscardingTaskGroup { group in
+            while schedule.peekNs < endNs && !Task.isCancelled {
+                var now = benchNowNs() - state.startNs
+                let due = schedule.peekNs
+                if due > now {
+                    try? await Task.sleep(nanoseconds: UInt64(due - now))
+                    continue
+                }
+                // Everything due by now; in slices, so a long backlog rereads the clock.
+                var burst = 0
+                while burst < 256, schedule.peekNs <= now, schedule.peekNs < endNs {
+                    let scheduledNs = schedule.next()
+                    let measured = scheduledNs >= warmupNs
+                    if state.inFlight.load(ordering: .relaxed) >= maxInFlight {
+                        if measured { notSent += 1 }
+                        continue
+                    }
+                    state.inFlight.add(1, ordering: .relaxed)
+                    let requestID = id, client = clients[Int(id % clientCount)]
+                    id &+= 1
+                    burst += 1
+                    group.addTask { await self.send(requestID, scheduledNs: scheduledNs, client: client, state: state) }
+                    if measured {
+                        sent += 1
+                        now = benchNowNs() - state.startNs
+                        sendLag.record(now - scheduledNs)
+                    }
+                }
+                await Task.yield()
+            }
+            let sloNs = state.statistics.withLock { $0.sloNs } ?? 0
+            let deadline = benchNowNs() + Int64(options.drainSeconds * 1e9) + sloNs
+            while state.inFlight.load(ordering: .relaxed) > 0 && benchNowNs() < deadline && !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 2_000_000)
+            }
+            state.statistics.withLock { $0.close() }
+            group.cancelAll()
+        }
+        nextRequestID.store(id, ordering: .relaxed)
+        let wallSeconds = Double(benchNowNs() - state.startNs) / 1e9
+        let cpuCores = (Self.processCPUSeconds() - cpuBefore) / max(wallSeconds, 1e-9)
+
+        var statistics = state.statistics.withLock { $0 }
+        statistics.addScheduled(sent: sent, notSent: notSent)
+        return Self.report(statistics, ratePerSecond: ratePerSecond, durationSeconds: durationSeconds,
+                           warmupSeconds: options.warmupSeconds, sendLag: sendLag, cpuCores: cpuCores)
+    }
+
+    private func send(_ id: UInt64, scheduledNs: Int64, client: GRPCClient<HTTP2ClientTransport.Posix>, state: RunState) async {
+        do {
+            let reply = try await client.unary(
+                request: ClientRequest(message: id), descriptor: Inference_GRPCInferenceService.Method.ModelInfer.descriptor,
+                serializer: serializer, deserializer: BenchReplyDeserializer(), options: .defaults
+            ) { try $0.message }
+            let completedNs = benchNowNs() - state.startNs
+            state.statistics.withLock { $0.recordOK(scheduledNs: scheduledNs, completedNs: completedNs, reply: reply) }
+        } catch let error as RPCError {
+            state.statistics.withLock { $0.recordError(scheduledNs: scheduledNs, code: error.code.description, message: error.message) }
+        } catch {
+            state.statistics.withLock { $0.recordError(scheduledNs: scheduledNs, code: "client", message: "\(error)") }
+        }
+        state.inFlight.subtract(1, ordering: .relaxed)
+    }
+
+    /// `--find-max-rate`: runs of `durationSeconds` each (with the warm-up) from `startRate`, see `BenchRateSearch`.
+    /// Throws when no SLO is known after the first run (neither --slo-ms nor the server's parameter).
+    public func findMaxRate(startRate: Double, minRate: Double, durationSeconds: Double, bisectionSteps: Int = 6,
+                            onStep: (BenchMaxRateReport.Step) -> Void = { _ in }) async throws -> BenchMaxRateReport {
+        var steps: [BenchMaxRateReport.Step] = []
+        let search = BenchRateSearch(minRate: minRate, startRate: startRate, bisectionSteps: bisectionSteps)
+        let outcome = try await search.run { rate in
+            let report = await run(ratePerSecond: rate, durationSeconds: durationSeconds)
+            guard report.sloMs != nil else {
+                throw ServerError.configuration(
+                    "--find-max-rate needs an SLO: pass --slo-ms, or serve an app whose responses carry nexus_latency_slo_ms (no OK response had it)")
+            }
+            let step = BenchMaxRateReport.Step(passed: report.meets(fraction: Self.targetFraction), report: report)
+            steps.append(step)
+            onStep(step)
+            return step.passed
+        }
+        return BenchMaxRateReport(targetFraction: Self.targetFraction, steps: steps,
+                                  maxRatePerSecond: outcome.maxRatePerSecond, hitCeiling: outcome.hitCeiling)
+    }
+
+    static func report(_ statistics: BenchStatistics, ratePerSecond: Double, durationSeconds: Double, warmupSeconds: Double,
+                       sendLag: LatencyHistogram, cpuCores: Double) -> BenchReport {
+        func latency(_ histogram: LatencyHistogram) -> BenchReport.Latency? {
+            guard histogram.count > 0 else { return nil }
+            func ms(_ q: Double) -> Double { Double(histogram.quantileNs(q) ?? 0) / 1e6 }
+            return BenchReport.Latency(p50Ms: ms(0.5), p90Ms: ms(0.9), p99Ms: ms(0.99), maxMs: Double(histogram.maxNs) / 1e6)
+        }
+        return BenchReport(
+            ratePerSecond: ratePerSecond, durationSeconds: durationSeconds, warmupSeconds: warmupSeconds,
+            sent: statistics.sent, notSent: statistics.notSent, completedOK: statistics.ok, withinSLO: statistics.withinSLO,
+            withinSLOFraction: statistics.withinSLOFraction, unanswered: statistics.unanswered,
+            errors: statistics.errors, errorExamples: statistics.errorExamples,
+            sloMs: statistics.sloNs.map { Double($0) / 1e6 }, sloSource: statistics.sloSource?.rawValue,
+            goodputPerSecond: statistics.goodputPerSecond,
+            throughputPerSecond: Double(statistics.ok) / statistics.windowSeconds,
+            latency: latency(statistics.latency), simulatedFraction: statistics.simulatedFraction,
+            sendLag: latency(sendLag), clientCPUCores: cpuCores)
+    }
+
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        guard getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 else { return 0 }
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+}
+
+/// CLOCK_MONOTONIC in ns (what NexusRuntime's MonotonicClock reads), inlined for the per-request path.
+@inline(__always)
+func benchNowNs() -> Int64 {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+}

@@ -1,0 +1,211 @@
+import Foundation
+import NexusCore
+import NexusProtocol
+import NexusRuntime
+import Synchronization
+
+/// The input of one model call as the frontend holds it: bytes as the client sent them, or a crop.
+enum CallInput: Sendable {
+    case tensor(dtype: TensorDType, shape: [Int], data: Data)
+    case jpeg(Data)
+
+    var message: Nexus_Cluster_Tensor {
+        .with {
+            switch self {
+            case let .tensor(dtype, shape, data):
+                $0.dtype = dtype.rawValue
+                $0.shape = shape.map(Int64.init)
+                $0.data = data
+            case let .jpeg(data):
+                $0.dtype = "JPEG"
+                $0.data = data
+            }
+        }
+    }
+}
+
+/// What one application request produced: per stage, the outputs of each of its calls in order.
+struct ApplicationResult: Sendable {
+    /// `stage/output` -> shape (with the leading count of calls) and FP32 values.
+    var outputs: [(name: String, shape: [Int], values: Data)]
+    /// Some call ran on a simulated device (its outputs are zeros).
+    var simulated: Bool
+}
+
+/// Runs one request through its application's tree (DESIGN.md §3.6): each stage's calls go out as soon as
+/// the parent's outputs exist, siblings in parallel; a call's deadline is the request's arrival plus the
+/// budgets of its stage and every ancestor, so time a parent saves is slack its children keep. Any failed
+/// call fails the request with that call's error: a partial tree is not an answer.
+struct ApplicationRunner: Sendable {
+    let application: ServedApplication
+    let models: [String: ModelInterface]
+    let caller: @Sendable (_ stage: Int, _ sessionID: String, _ model: String, _ input: CallInput, _ deadlineNs: Int64) async -> Result<CallOutput, InferenceError>
+    let routes: FrontendRoutes
+
+    struct CallOutput: Sendable {
+        var outputs: [String: (shape: [Int], values: [Float])]
+        var simulated: Bool
+    }
+
+    func run(input: CallInput, arrivalNs: Int64) async -> Result<ApplicationResult, InferenceError> {
+        let stages = application.spec.stages
+        var bindings: [StageBinding] = []
+        for stage in stages {
+            guard let binding = routes.binding(application: application.name, stage: stage.name), !binding.sessionID.isEmpty else {
+                return .failure(.unavailable("no backend serves stage '\(application.name)/\(stage.name)' yet: the scheduler has not planned it (no backend registered, or its budget is infeasible)"))
+            }
+            bindings.append(binding)
+        }
+        let parents = application.spec.parentIndices
+        var deadlines = [Int64](repeating: 0, count: stages.count)
+        for s in stages.indices {
+            // Parents come first (the loader checks), so their offsets are known.
+            let parentDeadline = parents[s].map { deadlines[$0] } ?? arrivalNs
+            deadlines[s] = parentDeadline + Int64((bindings[s].budgetMs * 1e6).rounded())
+        }
+        let (stageBindings, stageDeadlines) = (bindings, deadlines)
+        let progress = RunProgress(stageCount: stages.count)
+
+        @Sendable func runStage(_ s: Int, inputs: [CallInput]) async {
+            let outputs = await withTaskGroup(of: (Int, Result<CallOutput, InferenceError>).self) { group in
+                for (index, input) in inputs.enumerated() {
+                    group.addTask { (index, await caller(s, stageBindings[s].sessionID, stages[s].model, input, stageDeadlines[s])) }
+                }
+                var outputs = [CallOutput?](repeating: nil, count: inputs.count)
+                for await (index, result) in group {
+                    switch result {
+                    case let .success(output): outputs[index] = output
+                    case let .failure(error): progress.failure.withLock { if $0 == nil { $0 = error } }
+                    }
+                }
+                return outputs
+            }
+            guard outputs.allSatisfy({ $0 != nil }) else { return }
+            let done = outputs.map { $0! }
+            progress.results.withLock { $0[s] = done }
+            await withTaskGroup(of: Void.self) { group in
+                for child in stages.indices where parents[child] == s {
+                    let childInputs: [CallInput]
+                    switch Result(catching: { () throws(InferenceError) in try makeInputs(child: child, parentInputs: inputs, parentOutputs: done) }) {
+                    case let .success(made): childInputs = made
+                    case let .failure(error):
+                        progress.failure.withLock { if $0 == nil { $0 = error } }
+                        continue
+                    }
+                    group.addTask { await runStage(child, inputs: childInputs) }
+                }
+            }
+        }
+
+        await withTaskGroup(of: Void.self) { group in
+            for s in stages.indices where parents[s] == nil {
+                group.addTask { await runStage(s, inputs: [input]) }
+            }
+        }
+        if let error = progress.failure.withLock({ $0 }) { return .failure(error) }
+        let collected = progress.results.withLock { $0 }
+        var result = ApplicationResult(outputs: [], simulated: false)
+        for (s, stage) in stages.enumerated() {
+            let calls = collected[s] ?? []
+            guard let model = models[stage.model] else { continue }
+            for output in model.outputs {
+                var data = Data()
+                for call in calls {
+                    if let values = call.outputs[output.name]?.values { values.withUnsafeBytes { data.append(contentsOf: $0) } }
+                    result.simulated = result.simulated || call.simulated
+                }
+                result.outputs.append(("\(stage.name)/\(output.name)", [calls.count] + output.shape, data))
+            }
+        }
+        return .success(result)
+    }
+
+    /// A child's calls for every call of its parent: the parent's input again, or one crop per detection.
+    func makeInputs(child: Int, parentInputs: [CallInput], parentOutputs: [CallOutput]) throws(InferenceError) -> [CallInput] {
+        switch application.childInputs[child] {
+        case .same:
+            return parentInputs
+        case let .crops(boxesOutput, scoreAbove, maxCrops):
+            guard let childModel = models[application.spec.stages[child].model] else {
+                throw .internalError("model '\(application.spec.stages[child].model)' is unknown to this frontend")
+            }
+            var inputs: [CallInput] = []
+            for (input, output) in zip(parentInputs, parentOutputs) {
+                let values = output.outputs[boxesOutput]?.values ?? []
+                let image = try DecodedImage(input)
+                let boxes = CropSelection.select(values: values, scoreAbove: scoreAbove, maxCrops: maxCrops,
+                                                 width: image.width, height: image.height)
+                for box in boxes { inputs.append(try image.crop(box, for: childModel, stage: application.spec.stages[child].name)) }
+            }
+            return inputs
+        }
+    }
+}
+
+/// Outputs and the first error of one request, filled in by its concurrent calls.
+final class RunProgress: Sendable {
+    let results: Mutex<[[ApplicationRunner.CallOutput]?]>
+    let failure = Mutex<InferenceError?>(nil)
+
+    init(stageCount: Int) { results = Mutex(Array(repeating: nil, count: stageCount)) }
+}
+
+/// A parent's input as pixels a crop can be cut from.
+struct DecodedImage {
+    enum Pixels {
+        case chw([Float], channels: Int)
+        case hwc([UInt8], channels: Int)
+    }
+
+    var pixels: Pixels
+    var height: Int
+    var width: Int
+
+    init(_ input: CallInput) throws(InferenceError) {
+        switch input {
+        case let .jpeg(data):
+            guard case let .success(jpeg) = TurboJPEG.shared else { throw .unavailable("crops of a JPEG need libjpeg-turbo on the frontend") }
+            do {
+                let image = try jpeg.decodeRGB([UInt8](data))
+                self.init(pixels: .hwc(image.pixels, channels: 3), height: image.height, width: image.width)
+            } catch {
+                throw .invalidArgument("input: \(error)")
+            }
+        case let .tensor(dtype, rawShape, data):
+            let shape = rawShape.count == 4 && rawShape[0] == 1 ? Array(rawShape.dropFirst()) : rawShape
+            switch (dtype, shape.count) {
+            case (.fp32, 3):
+                let values = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+                self.init(pixels: .chw(values, channels: shape[0]), height: shape[1], width: shape[2])
+            case (.uint8, 3):
+                self.init(pixels: .hwc([UInt8](data), channels: shape[2]), height: shape[0], width: shape[1])
+            default:
+                throw .invalidArgument("input: crops are cut from FP32 [C, H, W] tensors, UINT8 [H, W, C] frames or JPEGs; got \(dtype.rawValue) \(rawShape)")
+            }
+        }
+    }
+
+    init(pixels: Pixels, height: Int, width: Int) {
+        self.pixels = pixels
+        self.height = height
+        self.width = width
+    }
+
+    func crop(_ box: CropBox, for model: ModelInterface, stage: String) throws(InferenceError) -> CallInput {
+        switch pixels {
+        case let .chw(values, channels):
+            guard model.input.dtype == .fp32, model.input.shape.count == 3, model.input.shape[0] == channels else {
+                throw .invalidArgument("stage '\(stage)': model '\(model.name)' takes \(model.input.dtype.rawValue) \(model.input.shape), which a crop of an FP32 [\(channels), H, W] input cannot feed")
+            }
+            let out = CropResampler.resample(chw: values, channels: channels, height: height, width: width, box: box,
+                                             outHeight: model.input.shape[1], outWidth: model.input.shape[2])
+            return .tensor(dtype: .fp32, shape: model.input.shape, data: out.withUnsafeBytes { Data($0) })
+        case let .hwc(frame, channels):
+            guard model.hasPreprocess else {
+                throw .invalidArgument("stage '\(stage)': model '\(model.name)' has no preprocess, so it cannot take crops of a frame")
+            }
+            let cut = CropResampler.cut(hwc: frame, height: height, width: width, channels: channels, box: box)
+            return .tensor(dtype: .uint8, shape: [cut.height, cut.width, channels], data: Data(cut.pixels))
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import NexusProtocol
+
+/// A node's side of the control plane: register with the scheduler (again and again until it answers),
+/// then beat every beacon; when the scheduler no longer knows the node (it restarted, or declared the node
+/// dead), register afresh. Scheduler state is soft (DESIGN.md §2), so this is all recovery needs.
+struct ControlLoop: Sendable {
+    let scheduler: HostPort
+    let registration: Nexus_Cluster_RegisterRequest
+    let log: ServerLog
+    /// Called with every registration's reply (a frontend learns its applications from it).
+    let onRegistered: @Sendable (Nexus_Cluster_RegisterReply) async throws -> Void
+    /// Called every beacon with the node id; returns false when the scheduler did not know the node.
+    let beat: @Sendable (Nexus_Cluster_Scheduler.Client<HTTP2ClientTransport.Posix>, UInt64) async throws -> Bool
+
+    func run() async throws {
+        try await withGRPCClient(transport: try .http2NIOPosix(
+            target: .ipv4(address: scheduler.host == "localhost" ? "127.0.0.1" : scheduler.host, port: scheduler.port),
+            transportSecurity: .plaintext)
+        ) { client in
+            let scheduler = Nexus_Cluster_Scheduler.Client(wrapping: client)
+            var nodeID: UInt64?
+            var beaconMs: Int64 = 1000
+            var lastError = ""
+            defer {
+                if let nodeID {
+                    // Best effort: a node that leaves cleanly is re-planned at once instead of after 3 beacons.
+                    let request = Nexus_Cluster_UnregisterRequest.with { $0.nodeID = nodeID }
+                    Task.detached { _ = try? await scheduler.unregister(request) }
+                }
+            }
+            while !Task.isCancelled {
+                do {
+                    if let id = nodeID {
+                        if try await !beat(scheduler, id) {
+                            log.info("the scheduler no longer knows node \(id); registering again")
+                            nodeID = nil
+                            continue
+                        }
+                    } else {
+                        let reply = try await scheduler.register(registration)
+                        nodeID = reply.nodeID
+                        beaconMs = max(10, reply.beaconIntervalMs)
+                        try await onRegistered(reply)
+                        log.info("registered with the scheduler at \(self.scheduler) as node \(reply.nodeID)")
+                        lastError = ""
+                    }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    let message = "\(error)"
+                    if message != lastError { log.info("scheduler \(self.scheduler) unreachable (\(message)); retrying every second") }
+                    lastError = message
+                    nodeID = nil
+                    try await Task.sleep(for: .seconds(1))
+                    continue
+                }
+                try await Task.sleep(for: .milliseconds(beaconMs))
+            }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+import ArgumentParser
+import Foundation
+import NexusServer
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Open-loop Poisson load on an Open Inference Protocol server (ModelInfer over gRPC): latency, goodput, errors.",
+        discussion: """
+            Sends unary ModelInfer requests to one app at Poisson times (exponential gaps from --seed) that never \
+            wait for responses, so an overloaded server shows as latency and errors, not as a lower offered rate. \
+            The input is built from the app's ModelMetadata (dimensions of -1 become 1), or is --image as a BYTES \
+            tensor. Latency is response time minus scheduled send time, so it includes delay in this client \
+            (shown as send lag). A request due while --max-in-flight are outstanding is not sent and counted as \
+            notSent. The SLO is --slo-ms, else the nexus_latency_slo_ms parameter of the first OK response. \
+            --find-max-rate searches the highest rate at which >= 99% of the scheduled requests are answered OK \
+            within the SLO: from --rate, doubling until a run fails (halving while it fails, down to \
+            --min-rate), then 6 bisection steps; every step is a run of --duration seconds after the warm-up.
+            """
+    )
+
+    enum InputChoice: String, ExpressibleByArgument, CaseIterable { case random, zeros }
+
+    @Option(name: .long, help: "Server (a Nexus frontend, or any OIP server) as HOST:PORT.")
+    var target: String
+
+    @Option(name: .long, help: "App (model name) to send to.")
+    var app: String
+
+    @Option(name: .long, help: "Requests per second (with --find-max-rate: the first guess).")
+    var rate: Double
+
+    @Option(name: .long, help: "Measured seconds per run.")
+    var duration: Double
+
+    @Option(name: .long, help: "Seconds at the same rate before each measured run, excluded from the statistics.")
+    var warmup: Double = 1
+
+    @Option(name: .long, help: "Latency SLO in ms (default: the server's nexus_latency_slo_ms response parameter).")
+    var sloMs: Double?
+
+    @Option(name: .long, help: "Input values: random or zeros (ignored with --image).")
+    var input: InputChoice = .random
+
+    @Option(name: .long, help: "JPEG file sent as a BYTES tensor of shape [1] instead of generated values.")
+    var image: String?
+
+    @Option(name: .long, help: "Requests outstanding at most; one due beyond it is not sent (counted as notSent).")
+    var maxInFlight = 10_000
+
+    @Option(name: .long, help: "HTTP/2 connections, used round robin.")
+    var connections = 1
+
+    @Option(name: .long, help: "Seed of the send times and the random input.")
+    var seed: UInt64 = 1
+
+    @Flag(name: .long, help: "Search the highest rate with >= 99% of requests OK within the SLO.")
+    var findMaxRate = false
+
+    @Option(name: .long, help: "--find-max-rate: lowest rate tried.")
+    var minRate: Double = 1
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        _ = try parsedTarget()
+        guard !app.isEmpty else { throw ValidationError("--app must not be empty") }
+        guard rate > 0 && rate <= 10_000_000 else { throw ValidationError("--rate must be in (0, 10000000], got \(rate)") }
+        guard duration > 0 && duration <= 86_400 else { throw ValidationError("--duration must be in (0, 86400], got \(duration)") }
+        guard warmup >= 0 && warmup <= 3600 else { throw ValidationError("--warmup must be in [0, 3600], got \(warmup)") }
+        if let sloMs, !(sloMs > 0 && sloMs <= 3_600_000) { throw ValidationError("--slo-ms must be in (0, 3600000], got \(sloMs)") }
+        guard (1...1_000_000).contains(maxInFlight) else { throw ValidationError("--max-in-flight must be in 1...1000000, got \(maxInFlight)") }
+        guard (1...64).contains(connections) else { throw ValidationError("--connections must be in 1...64, got \(connections)") }
+        guard minRate > 0 && minRate <= rate else { throw ValidationError("--min-rate must be in (0, --rate], got \(minRate)") }
+    }
+
+    func parsedTarget() throws -> HostPort {
+        do { return try HostPort(parsing: target, flag: "--target") } catch { throw ValidationError("\(error)") }
+    }
+
+    func run() throws {
+        var options = BenchOptions(target: try parsedTarget(), app: app)
+        options.warmupSeconds = warmup
+        options.sloMs = sloMs
+        options.maxInFlight = maxInFlight
+        options.connections = connections
+        options.seed = seed
+        var imageBytes: Data?
+        if let image {
+            guard let bytes = FileManager.default.contents(atPath: image) else {
+                throw InputError(description: "--image: cannot read \(image)")
+            }
+            guard !bytes.isEmpty else { throw InputError(description: "--image: \(image) is empty") }
+            imageBytes = bytes
+            options.input = .image(path: image)
+        } else {
+            options.input = input == .zeros ? .zeros : .random
+        }
+        let command = self
+        let (options_, imageBytes_) = (options, imageBytes)
+        try blocking {
+            do {
+                try await LoadGenerator.withGenerator(options_, imageBytes: imageBytes_) { generator in
+                    try await command.run(generator)
+                }
+            } catch let error as ServerError {
+                throw InputError(description: error.description)
+            }
+        }
+    }
+
+    func run(_ generator: LoadGenerator) async throws {
+        if let warning = generator.input.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        if !json {
+            print("bench: app \(app) at \(target), input \(generator.input.description), \(connections) connection(s), "
+                  + "\(fixed(warmup, 1)) s warm-up + \(fixed(duration, 1)) s measured per run")
+        }
+        guard findMaxRate else {
+            let report = await generator.run(ratePerSecond: rate, durationSeconds: duration)
+            if json { print(try JSONOutput.string(report)) } else { print(Self.text(report)) }
+            return
+        }
+        var table = TextTable(header: ["rate/s", "sent", "not sent", "OK", "within SLO", "p99 ms", "errors", "result"])
+        let outcome = try await generator.findMaxRate(startRate: rate, minRate: minRate, durationSeconds: duration) { step in
+            guard !json else { return }
+            let report = step.report
+            let row = [fixed(report.ratePerSecond, 1), String(report.sent), String(report.notSent), String(report.completedOK),
+                       percent(report.withinSLOFraction), report.latency.map { fixed($0.p99Ms, 2) } ?? "-",
+                       String(report.errors.values.reduce(0, +) + report.unanswered), step.passed ? "pass" : "fail"]
+            table.add(row)
+            print("step \(table.rows.count): \(fixed(report.ratePerSecond, 1)) req/s -> \(percent(report.withinSLOFraction)) "
+                  + "within SLO \(report.sloMs.map { fixed($0, 1) } ?? "?") ms: \(step.passed ? "pass" : "fail")")
+        }
+        if json { print(try JSONOutput.string(outcome)); return }
+        print(table.render())
+        if let best = outcome.maxRatePerSecond {
+            print("max rate: \(fixed(best, 1)) req/s with >= 99% within SLO\(outcome.hitCeiling ? " (the search's ceiling; may be higher)" : "")")
+        } else {
+            print("max rate: none; even \(fixed(minRate, 1)) req/s missed 99% within SLO")
+        }
+    }
+
+    static func text(_ report: BenchReport) -> String {
+        var table = TextTable(header: ["metric", "value"])
+        let window = fixed(report.durationSeconds, 1)
+        table.add(["offered rate", "\(fixed(report.ratePerSecond, 1)) req/s"])
+        table.add(["sent", "\(report.sent) (\(fixed(Double(report.sent) / report.durationSeconds, 1)) req/s over \(window) s)"])
+        table.add(["not sent (max in flight)", String(report.notSent)])
+        table.add(["completed OK", "\(report.completedOK) (\(fixed(report.throughputPerSecond, 1)) req/s)"])
+        if let slo = report.sloMs {
+            table.add(["SLO", "\(fixed(slo, 2)) ms (\(report.sloSource ?? "?"))"])
+            table.add(["within SLO", "\(report.withinSLO) (\(percent(report.withinSLOFraction)) of scheduled)"])
+            table.add(["goodput", "\(fixed(report.goodputPerSecond ?? 0, 1)) req/s"])
+        } else {
+            table.add(["SLO", "unknown: no --slo-ms and no nexus_latency_slo_ms in responses"])
+            table.add(["goodput", "n/a"])
+        }
+        if let latency = report.latency {
+            table.add(["latency p50 / p90 / p99 / max",
+                       "\(fixed(latency.p50Ms, 2)) / \(fixed(latency.p90Ms, 2)) / \(fixed(latency.p99Ms, 2)) / \(fixed(latency.maxMs, 2)) ms"])
+        } else {
+            table.add(["latency", "no OK responses"])
+        }
+        if report.errors.isEmpty {
+            table.add(["errors", "0"])
+        } else {
+            for (code, count) in report.errors.sorted(by: { $0.key < $1.key }) {
+                table.add(["errors \(code)", "\(count) (first: \(report.errorExamples[code] ?? ""))"])
+            }
+        }
+        table.add(["unanswered", String(report.unanswered)])
+        table.add(["simulated runtime", report.simulatedFraction.map(percent) ?? "n/a"])
+        if let lag = report.sendLag {
+            table.add(["send lag p50 / p99 / max", "\(fixed(lag.p50Ms, 3)) / \(fixed(lag.p99Ms, 3)) / \(fixed(lag.maxMs, 3)) ms"])
+        }
+        table.add(["client CPU", "\(fixed(report.clientCPUCores, 2)) cores"])
+        return table.render()
+    }
+}
+
+private func percent(_ fraction: Double) -> String { "\(fixed(100 * fraction, 2))%" }
+
+/// Runs async work from this synchronous command (the root command is not async) and waits for it.
+private func blocking(_ body: @escaping @Sendable () async throws -> Void) throws {
+    final class Outcome: @unchecked Sendable { var error: (any Error)? }
+    let outcome = Outcome()
+    let done = DispatchSemaphore(value: 0)
+    Task.detached {
+        do { try await body() } catch { outcome.error = error }
+        done.signal()
+    }
+    done.wait()
+    if let error = outcome.error { throw error }
+}

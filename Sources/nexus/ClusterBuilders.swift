@@ -1,0 +1,83 @@
+import ArgumentParser
+import NexusConfig
+import NexusCore
+import NexusRuntime
+import NexusServer
+
+/// What `nexus scheduler` and `nexus serve` share: the applications, the profiles they are planned with,
+/// and the planner.
+struct SchedulerFlags: ParsableArguments {
+    @Option(name: .long, help: "Folder of application YAML files (docs/applications.md). Default: one application per model of --repo, named after it.")
+    var apps: String?
+
+    @Option(name: .long, help: "SLO of the default one-model applications (ms), when --apps is not given.")
+    var defaultSloMs: Double = 200
+
+    @Option(name: .long, help: "Profile the planner reads: <repo>/<model>/profiles/<NAME>.csv (nexus profile writes cpu or cuda).")
+    var profile: String?
+
+    @Option(name: .long, help: "Beacon interval (ms): heartbeats, workload reports; a node silent for 3 beacons is dead.")
+    var beaconMs: Int = 2000
+
+    @Option(name: .long, help: "Epoch (s): the longest time between plans (DESIGN.md §1).")
+    var epochS: Double = 30
+
+    @Option(name: .long, help: "Network and pre/post-processing per model call (ms), taken out of each stage's budget.")
+    var overheadMs: Double = 1
+
+    @Option(name: .long, help: "Memory of one device (MB) the planner packs models into.")
+    var gpuMemoryMb: Double = 81_559
+
+    func validate() throws {
+        guard (10...600_000).contains(beaconMs) else { throw ValidationError("--beacon-ms must be in 10...600000, got \(beaconMs)") }
+        guard epochS.isFinite, epochS * 1000 >= Double(beaconMs) else { throw ValidationError("--epoch-s must be at least one beacon, got \(epochS)") }
+        guard defaultSloMs.isFinite, defaultSloMs > 0 else { throw ValidationError("--default-slo-ms must be > 0, got \(defaultSloMs)") }
+        guard overheadMs.isFinite, overheadMs >= 0 else { throw ValidationError("--overhead-ms must be >= 0, got \(overheadMs)") }
+        guard gpuMemoryMb.isFinite, gpuMemoryMb > 0 else { throw ValidationError("--gpu-memory-mb must be > 0, got \(gpuMemoryMb)") }
+    }
+
+    var config: SchedulerConfig {
+        let beaconNs = Int64(beaconMs) * 1_000_000
+        let epochNs = Int64(epochS * 1e9)
+        return SchedulerConfig(beaconNs: beaconNs, trigger: EpochTrigger(
+            epochNs: epochNs, minimumIntervalNs: min(epochNs, 10_000_000_000), riseIntervalNs: min(beaconNs, min(epochNs, 10_000_000_000))))
+    }
+
+    /// Loads applications and profiles; every model an application uses must have a profile.
+    func scheduler(listen: HostPort, repository: ModelRepository, defaultProfile: String) throws -> SchedulerServer {
+        let profileName = profile ?? defaultProfile
+        let applications = try apps.map { try ApplicationLoader.load(directory: $0, repository: repository) }
+            ?? ApplicationLoader.oneModelApplications(repository: repository, latencySLOMs: defaultSloMs)
+        let used = Set(applications.flatMap { $0.spec.stages.map(\.model) }).sorted()
+        var profiles: [ModelProfile] = []
+        for model in used {
+            guard let profile = try repository.profile(model: model, device: profileName) else {
+                throw ValidationError("model '\(model)' has no profile \(repository.profilePath(model: model, device: profileName)); measure it with `nexus profile --repo \(repository.root) --model \(model) --device cpu|cuda:N` (or pick another with --profile)")
+            }
+            profiles.append(profile)
+        }
+        let curves = ModelCurves(table: ProfileTable(source: "\(repository.root)/*/profiles/\(profileName).csv", column: .graphP99, profiles: profiles))
+        let planner = EpochPlanner(
+            builder: SessionBuilder(curves: curves, overheadMs: overheadMs, gpuMemoryMB: gpuMemoryMb),
+            planner: Planner(config: PlannerConfig(gpuMemoryMB: gpuMemoryMb)))
+        return SchedulerServer(options: .init(listen: listen, config: config), applications: applications,
+                               models: used.compactMap { repository.models[$0] }, planner: planner)
+    }
+}
+
+/// Builds a backend's executor for `--device`: libtorch on cpu / cuda:N, or the profile-driven SIMULATED
+/// device.
+func makeExecutor(runtime: RuntimeOptions, repository: ModelRepository, simulatedProfile: String, queueCapacity: Int) throws -> BackendExecutor {
+    let modelRuntime: any ModelRuntime
+    if runtime.device == "simulated" {
+        var profiles: [String: ModelProfile] = [:]
+        for name in repository.modelNames {
+            if let profile = try repository.profile(model: name, device: simulatedProfile) { profiles[name] = profile }
+        }
+        modelRuntime = SimulatedRuntime(profiles: profiles, label: "profiles/\(simulatedProfile).csv")
+    } else {
+        modelRuntime = try runtime.torchRuntime()
+    }
+    return BackendExecutor(runtime: modelRuntime, models: repository.models,
+                           options: .init(workerThreads: runtime.device == "cpu" ? 0 : 2, queueCapacity: queueCapacity))
+}

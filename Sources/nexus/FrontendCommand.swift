@@ -1,0 +1,30 @@
+import ArgumentParser
+import NexusServer
+
+struct FrontendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "frontend",
+        abstract: "Run a frontend: serves the Open Inference Protocol (Triton's gRPC API) and routes every model call.",
+        discussion: """
+            Applications and model interfaces come from the scheduler when the frontend registers. Each \
+            application is a "model" of the protocol; errors are gRPC codes with a message naming the field \
+            and the limit (README: Errors).
+            """)
+
+    @Option(name: .long, help: "The scheduler's HOST:PORT.")
+    var scheduler: String
+
+    @Option(name: .long, help: "Address to serve clients on (Triton's gRPC port is 8001; port 0: any free port).")
+    var listen = "0.0.0.0:8001"
+
+    @Option(name: .long, help: "HOST:PORT the scheduler reaches this frontend at (default: the --listen address as bound).")
+    var advertise: String?
+
+    func run() async throws {
+        let options = FrontendServer.Options(listen: try HostPort(parsing: listen, flag: "--listen"), advertise: advertise,
+                                             scheduler: try HostPort(parsing: scheduler, flag: "--scheduler"))
+        if let advertise { _ = try HostPort(parsing: advertise, flag: "--advertise") }
+        let server = FrontendServer(options: options)
+        try await runUntilSignalled { try await server.run() }
+    }
+}

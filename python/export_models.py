@@ -122,7 +122,7 @@ def registry():
         Spec("tiny_faces", ci, lambda: nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 5)),
              s32, ["logits"], 256, t32, "tiny_trunk", [64]),
         Spec("tiny_detector", ci, TinyDetector, s32, ["boxes"], 256, t32),
-        Spec("null", ci, Identity, [16], ["output"], 1024, None),
+        Spec("noop", ci, Identity, [16], ["output"], 1024, None),
         Spec("resnet18", both, lambda: tv.resnet18(weights=None), s224, ["logits"], 128, i224),
         Spec("resnet50", gpu, lambda: tv.resnet50(weights=None), s224, ["logits"], 128, i224),
         Spec("vgg16", gpu, lambda: tv.vgg16(weights=None), s224, ["logits"], 128, i224),

@@ -46,13 +46,26 @@ struct SchedulerFlags: ParsableArguments {
     /// Loads applications and profiles; every model an application uses must have a profile.
     func scheduler(listen: HostPort, repository: ModelRepository, defaultProfile: String) throws -> SchedulerServer {
         let profileName = profile ?? defaultProfile
-        let applications = try apps.map { try ApplicationLoader.load(directory: $0, repository: repository) }
-            ?? ApplicationLoader.oneModelApplications(repository: repository, latencySLOMs: defaultSloMs)
+        var applications: [ServedApplication]
+        if let apps {
+            applications = try ApplicationLoader.load(directory: apps, repository: repository)
+        } else {
+            // Every model that has a profile; the others are named, with how to profile them.
+            let all = ApplicationLoader.oneModelApplications(repository: repository, latencySLOMs: defaultSloMs)
+            applications = try all.filter { try repository.profile(model: $0.name, device: profileName) != nil }
+            let skipped = all.map(\.name).filter { name in !applications.contains { $0.name == name } }
+            if !skipped.isEmpty {
+                ServerLog("scheduler").info("not serving \(skipped.joined(separator: ", ")): no profiles/\(profileName).csv (measure with `nexus profile --repo \(repository.root) --model NAME`)")
+            }
+            guard !applications.isEmpty else {
+                throw ServerError.configuration("no model of \(repository.root) has a profile \(profileName).csv; measure one with `nexus profile --repo \(repository.root) --model NAME --device cpu|cuda:N` (or pick another with --profile)")
+            }
+        }
         let used = Set(applications.flatMap { $0.spec.stages.map(\.model) }).sorted()
         var profiles: [ModelProfile] = []
         for model in used {
             guard let profile = try repository.profile(model: model, device: profileName) else {
-                throw ValidationError("model '\(model)' has no profile \(repository.profilePath(model: model, device: profileName)); measure it with `nexus profile --repo \(repository.root) --model \(model) --device cpu|cuda:N` (or pick another with --profile)")
+                throw ServerError.configuration("model '\(model)' has no profile \(repository.profilePath(model: model, device: profileName)); measure it with `nexus profile --repo \(repository.root) --model \(model) --device cpu|cuda:N` (or pick another with --profile)")
             }
             profiles.append(profile)
         }

@@ -42,7 +42,7 @@ def _path(value):
 
 NEXUS_BIN = _path(os.environ.get("NEXUS_BIN", ".build/debug/nexus"))
 REPO = _path(os.environ.get("NEXUS_TEST_REPO", "out/test-models"))
-PROFILED_MODELS = ["tiny_cnn", "tiny_detector", "tiny_cars", "tiny_faces", "tiny_trunk", "null"]
+PROFILED_MODELS = ["tiny_cnn", "tiny_detector", "tiny_cars", "tiny_faces", "tiny_trunk", "noop"]
 
 START_TIMEOUT_S = 60.0      # a process up and registered / applications ready
 REQUEST_TIMEOUT_S = 30.0    # one inference request

@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "NexusCoreTests", dependencies: ["NexusCore", "NexusTestSupport"]),
         .testTarget(name: "NexusConfigTests", dependencies: ["NexusConfig"]),
         .testTarget(name: "NexusRuntimeTests", dependencies: ["NexusRuntime", "NexusConfig"]),
-        .testTarget(name: "NexusServerTests", dependencies: ["NexusServer", "NexusConfig", "NexusRuntime"]),
+        .testTarget(name: "NexusServerTests", dependencies: ["NexusServer", "NexusConfig", "NexusRuntime", "NexusProtocol"]),
         .testTarget(name: "NexusSimulatorTests", dependencies: ["NexusSimulator", "NexusConfig", "NexusTestSupport"]),
     ]
 )

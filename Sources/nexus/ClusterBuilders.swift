@@ -92,5 +92,5 @@ func makeExecutor(runtime: RuntimeOptions, repository: ModelRepository, simulate
         modelRuntime = try runtime.torchRuntime()
     }
     return BackendExecutor(runtime: modelRuntime, models: repository.models,
-                           options: .init(workerThreads: runtime.device == "cpu" ? 0 : 2, queueCapacity: queueCapacity))
+                           options: .init(workerThreads: runtime.device.hasPrefix("cuda") ? 2 : 0, queueCapacity: queueCapacity))
 }

@@ -23,17 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "auto, cpu, cuda:N, or simulated.")
     var device = "auto"
 
-    @Option(name: .long, help: "CPU threads libtorch uses for one batch (default: every core).")
-    var threads: Int?
-
-    @Option(name: .long, help: "Path of libnexus_torch.so (default: $NEXUS_TORCH_LIBRARY, next to nexus, or native/build/).")
-    var torchLibrary: String?
-
-    @Flag(name: .long, help: "CUDA: run in fp32 instead of fp16.")
-    var noHalf = false
-
-    @Flag(name: .long, help: "CUDA: run eagerly instead of replaying one CUDA graph per batch size.")
-    var noCudaGraphs = false
+    @OptionGroup var torch: TorchFlags
 
     @Option(name: .long, help: "Requests one session may queue on a backend before new ones are refused.")
     var queueCapacity = 4096
@@ -58,12 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
         let scheduler = try flags.scheduler(listen: HostPort(host: "127.0.0.1", port: 0), repository: repository, defaultProfile: profile)
         var executors: [(String, BackendExecutor)] = []
         for device in devices {
-            var arguments = ["--repo", repo, "--device", device]
-            if let threads { arguments += ["--threads", "\(threads)"] }
-            if let torchLibrary { arguments += ["--torch-library", torchLibrary] }
-            if noHalf { arguments.append("--no-half") }
-            if noCudaGraphs { arguments.append("--no-cuda-graphs") }
-            let runtime = try RuntimeOptions.parse(arguments)
+            let runtime = try RuntimeOptions.parse(["--repo", repo, "--device", device] + torch.arguments)
             executors.append((device, try makeExecutor(runtime: runtime, repository: repository, simulatedProfile: profile,
                                                        queueCapacity: queueCapacity)))
         }
@@ -92,7 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
         if device == "simulated" { return (["simulated"], flags.profile ?? simulatedProfile(repository), "--device simulated") }
         if device != "auto" { return ([device], flags.profile ?? (device == "cpu" ? "cpu" : "cuda"), "--device \(device)") }
         do {
-            let library = try TorchLibrary.open(explicitPath: torchLibrary)
+            let library = try TorchLibrary.open(explicitPath: torch.torchLibrary)
             if library.cudaDeviceCount > 0 {
                 return ((0..<library.cudaDeviceCount).map { "cuda:\($0)" }, flags.profile ?? "cuda", "libtorch \(library.torchVersion) sees \(library.cudaDeviceCount) CUDA device(s)")
             }

@@ -44,10 +44,7 @@ public struct ClusterStatusReport: Encodable, Sendable {
 
 extension ClusterStatusReport {
     public static func fetch(from scheduler: HostPort) async throws -> ClusterStatusReport {
-        try await withGRPCClient(transport: try .http2NIOPosix(
-            target: .ipv4(address: scheduler.host == "localhost" ? "127.0.0.1" : scheduler.host, port: scheduler.port),
-            transportSecurity: .plaintext)
-        ) { client in
+        try await withGRPCClient(transport: try Transport.clientTransport(scheduler)) { client in
             ClusterStatusReport(try await Nexus_Cluster_Scheduler.Client(wrapping: client).getClusterStatus(.init()))
         }
     }

@@ -15,10 +15,7 @@ struct ControlLoop: Sendable {
     let beat: @Sendable (Nexus_Cluster_Scheduler.Client<HTTP2ClientTransport.Posix>, UInt64) async throws -> Bool
 
     func run() async throws {
-        try await withGRPCClient(transport: try .http2NIOPosix(
-            target: .ipv4(address: scheduler.host == "localhost" ? "127.0.0.1" : scheduler.host, port: scheduler.port),
-            transportSecurity: .plaintext)
-        ) { client in
+        try await withGRPCClient(transport: try Transport.clientTransport(scheduler)) { client in
             let scheduler = Nexus_Cluster_Scheduler.Client(wrapping: client)
             var nodeID: UInt64?
             var beaconMs: Int64 = 1000

@@ -12,9 +12,12 @@ public enum Transport {
     }
 
     static func client(_ target: HostPort) throws -> GRPCClient<HTTP2ClientTransport.Posix> {
-        GRPCClient(transport: try .http2NIOPosix(
-            target: .ipv4(address: target.host == "localhost" ? "127.0.0.1" : target.host, port: target.port),
-            transportSecurity: .plaintext))
+        GRPCClient(transport: try clientTransport(target))
+    }
+
+    static func clientTransport(_ target: HostPort) throws -> HTTP2ClientTransport.Posix {
+        try .http2NIOPosix(target: .ipv4(address: target.host == "localhost" ? "127.0.0.1" : target.host, port: target.port),
+                           transportSecurity: .plaintext)
     }
 
     /// The bound address of a started server (port 0 resolves to the real port).

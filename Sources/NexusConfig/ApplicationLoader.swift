@@ -67,7 +67,9 @@ public enum ApplicationLoader {
             let path = "\(directory)/\(file)"
             let application = try load(text: try TextFile.read(path, what: "application file"), path: path, repository: repository)
             if let earlier = applications.firstIndex(where: { $0.name == application.name }) {
-                throw WorkloadError(source: path, path: "name",
+                let text = try TextFile.read(path, what: "application file")
+                let line = try YAMLDocument(text: text, path: path).root["name"]?.mark?.line
+                throw WorkloadError(source: path, line: line, path: "name",
                                     message: "'\(application.name)' is already defined by \(files[earlier])")
             }
             applications.append(application)
@@ -100,7 +102,13 @@ public enum ApplicationLoader {
         func fail(_ key: String, _ message: String, stage: Int? = nil) -> WorkloadError {
             var node = document.root
             if let stage, let item = document.root["stages"]?.sequence?[stage] { node = item }
-            let line = (stage == nil ? node[key] : node[String(key.split(separator: ".").last ?? "")])?.mark?.line ?? node.mark?.line
+            // The deepest node of the key path that exists gives the line.
+            var line = node.mark?.line
+            for part in key.split(separator: ".") {
+                guard let next = node[String(part)] else { break }
+                node = next
+                line = next.mark?.line ?? line
+            }
             return WorkloadError(source: path, line: line, path: stage.map { "stages[\($0)].\(key)" } ?? key, message: message)
         }
 

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import NexusServer
 
-struct BenchCommand: ParsableCommand {
+struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Open-loop Poisson load on an Open Inference Protocol server (ModelInfer over gRPC): latency, goodput, errors.",
@@ -11,7 +11,7 @@ struct BenchCommand: ParsableCommand {
             wait for responses, so an overloaded server shows as latency and errors, not as a lower offered rate. \
             The input is built from the app's ModelMetadata (dimensions of -1 become 1), or is --image as a BYTES \
             tensor. Latency is response time minus scheduled send time, so it includes delay in this client \
-            (shown as send lag). A request due while --max-in-flight are outstanding is not sent and counted as \
+            (shown as send lag: the sender sleeps at least 0.2 ms and then sends all that is due). A request due while --max-in-flight are outstanding is not sent and counted as \
             notSent. The SLO is --slo-ms, else the nexus_latency_slo_ms parameter of the first OK response. \
             --find-max-rate searches the highest rate at which >= 99% of the scheduled requests are answered OK \
             within the SLO: from --rate, doubling until a run fails (halving while it fails, down to \
@@ -79,7 +79,7 @@ struct BenchCommand: ParsableCommand {
         do { return try HostPort(parsing: target, flag: "--target") } catch { throw ValidationError("\(error)") }
     }
 
-    func run() throws {
+    func run() async throws {
         var options = BenchOptions(target: try parsedTarget(), app: app)
         options.warmupSeconds = warmup
         options.sloMs = sloMs
@@ -97,16 +97,10 @@ struct BenchCommand: ParsableCommand {
         } else {
             options.input = input == .zeros ? .zeros : .random
         }
-        let command = self
-        let (options_, imageBytes_) = (options, imageBytes)
-        try blocking {
-            do {
-                try await LoadGenerator.withGenerator(options_, imageBytes: imageBytes_) { generator in
-                    try await command.run(generator)
-                }
-            } catch let error as ServerError {
-                throw InputError(description: error.description)
-            }
+        do {
+            try await LoadGenerator.withGenerator(options, imageBytes: imageBytes) { generator in try await run(generator) }
+        } catch let error as ServerError {
+            throw InputError(description: error.description)
         }
     }
 
@@ -180,16 +174,3 @@ struct BenchCommand: ParsableCommand {
 }
 
 private func percent(_ fraction: Double) -> String { "\(fixed(100 * fraction, 2))%" }
-
-/// Runs async work from this synchronous command (the root command is not async) and waits for it.
-private func blocking(_ body: @escaping @Sendable () async throws -> Void) throws {
-    final class Outcome: @unchecked Sendable { var error: (any Error)? }
-    let outcome = Outcome()
-    let done = DispatchSemaphore(value: 0)
-    Task.detached {
-        do { try await body() } catch { outcome.error = error }
-        done.signal()
-    }
-    done.wait()
-    if let error = outcome.error { throw error }
-}

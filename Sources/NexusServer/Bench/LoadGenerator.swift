@@ -4,9 +4,6 @@ import GRPCNIOTransportHTTP2
 import NexusCore
 import NexusProtocol
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// How `nexus bench` loads a server; see `LoadGenerator`.
 public struct BenchOptions: Sendable {
@@ -90,15 +87,10 @@ public struct BenchMaxRateReport: Sendable, Encodable {
     public var hitCeiling: Bool
 }
 
-/// An open-loop Poisson load generator over the Open Inference Protocol (ModelInfer, unary).
-///
-/// Send times are a Poisson process fixed in advance by the seed; they never wait for responses. One sender
-/// task sleeps until the next send time and then starts every request that is due (a burst when it woke up
-/// late or the rate is high); each request is a child task that makes one unary call and records its outcome
-/// under a lock. The message is serialized once: a request is those bytes plus its `id`. Responses are not
-/// decoded beyond their `parameters`. At most `maxInFlight` requests are outstanding: a request due when
-/// that many are out is not sent and is counted, so an overloaded client shows up instead of silently
-/// delaying the schedule.
+/// An open-loop Poisson load generator over the Open Inference Protocol: `OpenLoop` with unary ModelInfer
+/// calls. The request is serialized once (`BenchRequestSerializer` adds each request's `id`), responses are
+/// read only for their `parameters` (`BenchReplyDeserializer`), and requests go round robin over
+/// `connections` clients (one HTTP/2 connection each).
 public final class LoadGenerator: Sendable {
     public let options: BenchOptions
     public let input: BenchInput
@@ -120,6 +112,7 @@ public final class LoadGenerator: Sendable {
     /// user when the server cannot be reached or does not know the app.
     public static func withGenerator<R: Sendable>(_ options: BenchOptions, imageBytes: Data? = nil,
                                                   _ body: (LoadGenerator) async throws -> R) async throws -> R {
+        // Each client is one HTTP/2 connection; NIO's shared event loop group spreads them over its threads.
         let clients = try (0..<max(1, options.connections)).map { _ in try Transport.client(options.target) }
         return try await withThrowingDiscardingTaskGroup { group in
             for client in clients { group.addTask { try await client.runConnections() } }
@@ -150,7 +143,7 @@ public final class LoadGenerator: Sendable {
             metadata = try await Inference_GRPCInferenceService.Client(wrapping: clients[0])
                 .modelMetadata(.with { $0.name = app }, options: callOptions)
         } catch let error as RPCError {
-            if error.code == .notFound || error.code == .unavailable || error.code == .invalidArgument {
+            if error.code == .notFound {
                 throw ServerError.configuration("unknown app '\(app)' at \(target) (\(error.code): \(error.message))")
             }
             throw ServerError.startup("ModelMetadata('\(app)') failed at \(target): \(error.code): \(error.message)")
@@ -162,94 +155,32 @@ public final class LoadGenerator: Sendable {
                               choice: options.input, imageBytes: imageBytes, seed: options.seed)
     }
 
-    /// State one run shares between the sender and the request tasks.
-    final class RunState: Sendable {
-        let startNs: Int64
-        let inFlight = Atomic<Int>(0)
-        let statistics: Mutex<BenchStatistics>
-
-        init(startNs: Int64, statistics: BenchStatistics) {
-            self.startNs = startNs
-            self.statistics = Mutex(statistics)
-        }
-    }
-
     /// `--warmup` seconds then `durationSeconds` measured, at `ratePerSecond`, then the drain.
     public func run(ratePerSecond: Double, durationSeconds: Double) async -> BenchReport {
-        let warmupNs = Int64(options.warmupSeconds * 1e9)
-        let endNs = warmupNs + Int64(durationSeconds * 1e9)
-        let cpuBefore = Self.processCPUSeconds()
-        let state = RunState(startNs: benchNowNs(),
-                             statistics: BenchStatistics(windowStartNs: warmupNs, windowEndNs: endNs, sloMs: options.sloMs))
-        var schedule = PoissonSchedule(ratePerSecond: ratePerSecond, seed: options.seed)
-        var sendLag = LatencyHistogram()
-        var sent = 0, notSent = 0
-        let maxInFlight = options.maxInFlight
-        let clients = self.clients, clientCount = UInt64(clients.count)
-        var id = nextRequestID.load(ordering: .relaxed)
-
-        await withDiscardingTaskGroup { group in
-            while schedule.peekNs < endNs && !Task.isCancelled {
-                var now = benchNowNs() - state.startNs
-                let due = schedule.peekNs
-                if due > now {
-                    try? await Task.sleep(nanoseconds: UInt64(due - now))
-                    continue
-                }
-                // Everything due by now; in slices, so a long backlog rereads the clock.
-                var burst = 0
-                while burst < 256, schedule.peekNs <= now, schedule.peekNs < endNs {
-                    let scheduledNs = schedule.next()
-                    let measured = scheduledNs >= warmupNs
-                    if state.inFlight.load(ordering: .relaxed) >= maxInFlight {
-                        if measured { notSent += 1 }
-                        continue
-                    }
-                    state.inFlight.add(1, ordering: .relaxed)
-                    let requestID = id, client = clients[Int(id % clientCount)]
-                    id &+= 1
-                    burst += 1
-                    group.addTask { await self.send(requestID, scheduledNs: scheduledNs, client: client, state: state) }
-                    if measured {
-                        sent += 1
-                        now = benchNowNs() - state.startNs
-                        sendLag.record(now - scheduledNs)
-                    }
-                }
-                await Task.yield()
-            }
-            let sloNs = state.statistics.withLock { $0.sloNs } ?? 0
-            let deadline = benchNowNs() + Int64(options.drainSeconds * 1e9) + sloNs
-            while state.inFlight.load(ordering: .relaxed) > 0 && benchNowNs() < deadline && !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: 2_000_000)
-            }
-            state.statistics.withLock { $0.close() }
-            group.cancelAll()
-        }
-        nextRequestID.store(id, ordering: .relaxed)
-        let wallSeconds = Double(benchNowNs() - state.startNs) / 1e9
-        let cpuCores = (Self.processCPUSeconds() - cpuBefore) / max(wallSeconds, 1e-9)
-
-        var statistics = state.statistics.withLock { $0 }
-        statistics.addScheduled(sent: sent, notSent: notSent)
-        return Self.report(statistics, ratePerSecond: ratePerSecond, durationSeconds: durationSeconds,
-                           warmupSeconds: options.warmupSeconds, sendLag: sendLag, cpuCores: cpuCores)
+        var loop = OpenLoop(ratePerSecond: ratePerSecond, durationSeconds: durationSeconds)
+        loop.warmupSeconds = options.warmupSeconds
+        loop.sloMs = options.sloMs
+        loop.maxInFlight = options.maxInFlight
+        loop.seed = options.seed
+        loop.drainSeconds = options.drainSeconds
+        loop.firstID = nextRequestID.load(ordering: .relaxed)
+        let (report, nextID) = await loop.run { id in await self.call(id) }
+        nextRequestID.store(nextID, ordering: .relaxed)
+        return report
     }
 
-    private func send(_ id: UInt64, scheduledNs: Int64, client: GRPCClient<HTTP2ClientTransport.Posix>, state: RunState) async {
+    /// One unary ModelInfer on connection `id mod connections`.
+    private func call(_ id: UInt64) async -> BenchOutcome {
         do {
-            let reply = try await client.unary(
+            return .ok(try await clients[Int(id % UInt64(clients.count))].unary(
                 request: ClientRequest(message: id), descriptor: Inference_GRPCInferenceService.Method.ModelInfer.descriptor,
                 serializer: serializer, deserializer: BenchReplyDeserializer(), options: .defaults
-            ) { try $0.message }
-            let completedNs = benchNowNs() - state.startNs
-            state.statistics.withLock { $0.recordOK(scheduledNs: scheduledNs, completedNs: completedNs, reply: reply) }
+            ) { try $0.message })
         } catch let error as RPCError {
-            state.statistics.withLock { $0.recordError(scheduledNs: scheduledNs, code: error.code.description, message: error.message) }
+            return .failed(code: error.code.description, message: error.message)
         } catch {
-            state.statistics.withLock { $0.recordError(scheduledNs: scheduledNs, code: "client", message: "\(error)") }
+            return .failed(code: "client", message: "\(error)")
         }
-        state.inFlight.subtract(1, ordering: .relaxed)
     }
 
     /// `--find-max-rate`: runs of `durationSeconds` each (with the warm-up) from `startRate`, see `BenchRateSearch`.
@@ -272,38 +203,4 @@ public final class LoadGenerator: Sendable {
         return BenchMaxRateReport(targetFraction: Self.targetFraction, steps: steps,
                                   maxRatePerSecond: outcome.maxRatePerSecond, hitCeiling: outcome.hitCeiling)
     }
-
-    static func report(_ statistics: BenchStatistics, ratePerSecond: Double, durationSeconds: Double, warmupSeconds: Double,
-                       sendLag: LatencyHistogram, cpuCores: Double) -> BenchReport {
-        func latency(_ histogram: LatencyHistogram) -> BenchReport.Latency? {
-            guard histogram.count > 0 else { return nil }
-            func ms(_ q: Double) -> Double { Double(histogram.quantileNs(q) ?? 0) / 1e6 }
-            return BenchReport.Latency(p50Ms: ms(0.5), p90Ms: ms(0.9), p99Ms: ms(0.99), maxMs: Double(histogram.maxNs) / 1e6)
-        }
-        return BenchReport(
-            ratePerSecond: ratePerSecond, durationSeconds: durationSeconds, warmupSeconds: warmupSeconds,
-            sent: statistics.sent, notSent: statistics.notSent, completedOK: statistics.ok, withinSLO: statistics.withinSLO,
-            withinSLOFraction: statistics.withinSLOFraction, unanswered: statistics.unanswered,
-            errors: statistics.errors, errorExamples: statistics.errorExamples,
-            sloMs: statistics.sloNs.map { Double($0) / 1e6 }, sloSource: statistics.sloSource?.rawValue,
-            goodputPerSecond: statistics.goodputPerSecond,
-            throughputPerSecond: Double(statistics.ok) / statistics.windowSeconds,
-            latency: latency(statistics.latency), simulatedFraction: statistics.simulatedFraction,
-            sendLag: latency(sendLag), clientCPUCores: cpuCores)
-    }
-
-    static func processCPUSeconds() -> Double {
-        var usage = rusage()
-        guard getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 else { return 0 }
-        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-    }
-}
-
-/// CLOCK_MONOTONIC in ns (what NexusRuntime's MonotonicClock reads), inlined for the per-request path.
-@inline(__always)
-func benchNowNs() -> Int64 {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
 }

@@ -1,3 +1,4 @@
+import NexusCore
 /// How client requests of one application are spaced in time.
 public enum ArrivalProcess: Sendable, Equatable, CustomStringConvertible {
     /// Exponential gaps.

@@ -1,3 +1,4 @@
+import NexusCore
 import Foundation
 import GRPCCore
 import NexusProtocol
@@ -74,7 +75,7 @@ public struct BenchInput: Sendable {
             kind = "zeros"
         case .random:
             kind = "random"
-            var random = BenchRandom(seed: seed ^ 0x5EED_1A7A)
+            var random = RandomSource(seed: seed ^ 0x5EED_1A7A)
             raw.withUnsafeMutableBytes { buffer in Self.fillRandom(buffer, datatype: datatype, random: &random) }
         }
         self.datatype = datatype
@@ -85,7 +86,7 @@ public struct BenchInput: Sendable {
 
     /// Values that are valid for the type: floats uniform in [0, 1) (like a normalised image), booleans 0/1,
     /// integers any bit pattern.
-    static func fillRandom(_ buffer: UnsafeMutableRawBufferPointer, datatype: String, random: inout BenchRandom) {
+    static func fillRandom(_ buffer: UnsafeMutableRawBufferPointer, datatype: String, random: inout RandomSource) {
         switch datatype {
         case "FP32":
             for i in 0..<buffer.count / 4 { buffer.storeBytes(of: Float(random.unit()).bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }

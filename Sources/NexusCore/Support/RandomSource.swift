@@ -5,11 +5,11 @@ import Darwin
 #endif
 
 /// xoshiro256** seeded through SplitMix64: fast, good enough for simulation, and reproducible, so a
-/// simulation with the same `--seed` gives the same numbers on every machine.
-struct RandomSource {
-    private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+/// simulation with the same `--seed` (or `nexus bench --seed`) gives the same numbers on every machine.
+public struct RandomSource: Sendable {
+    @usableFromInline var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
 
-    init(seed: UInt64) {
+    public init(seed: UInt64) {
         var x = seed
         func splitMix() -> UInt64 {
             x &+= 0x9E37_79B9_7F4A_7C15
@@ -22,12 +22,12 @@ struct RandomSource {
     }
 
     /// An independent stream for one purpose (arrivals of one app, batch times of one GPU, ...).
-    init(seed: UInt64, stream: UInt64) {
+    public init(seed: UInt64, stream: UInt64) {
         self.init(seed: seed ^ (stream &* 0xD1B5_4A32_D192_ED03) &+ stream)
     }
 
-    @inline(__always)
-    mutating func next() -> UInt64 {
+    @inlinable
+    public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17
         s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
@@ -37,23 +37,23 @@ struct RandomSource {
     }
 
     /// Uniform in [0, 1).
-    @inline(__always)
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+    @inlinable
+    public mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 
     /// Uniform in (0, 1], safe for `log`.
-    @inline(__always)
-    mutating func openUnit() -> Double { Double((next() >> 11) + 1) * 0x1.0p-53 }
+    @inlinable
+    public mutating func openUnit() -> Double { Double((next() >> 11) + 1) * 0x1.0p-53 }
 
-    @inline(__always)
-    mutating func exponential(mean: Double) -> Double { -log(openUnit()) * mean }
+    @inlinable
+    public mutating func exponential(mean: Double) -> Double { -log(openUnit()) * mean }
 
-    mutating func standardNormal() -> Double {
+    public mutating func standardNormal() -> Double {
         // Box-Muller; one value per call keeps the stream simple.
         sqrt(-2 * log(openUnit())) * cos(2 * Double.pi * unit())
     }
 
     /// Gamma(shape, scale) by Marsaglia-Tsang (shape < 1 boosted by U^(1/shape)).
-    mutating func gamma(shape: Double, scale: Double) -> Double {
+    public mutating func gamma(shape: Double, scale: Double) -> Double {
         if shape < 1 {
             return gamma(shape: shape + 1, scale: scale) * pow(openUnit(), 1 / shape)
         }

@@ -20,13 +20,6 @@ struct ControlLoop: Sendable {
             var nodeID: UInt64?
             var beaconMs: Int64 = 1000
             var lastError = ""
-            defer {
-                if let nodeID {
-                    // Best effort: a node that leaves cleanly is re-planned at once instead of after 3 beacons.
-                    let request = Nexus_Cluster_UnregisterRequest.with { $0.nodeID = nodeID }
-                    Task.detached { _ = try? await scheduler.unregister(request) }
-                }
-            }
             while !Task.isCancelled {
                 do {
                     if let id = nodeID {
@@ -43,18 +36,32 @@ struct ControlLoop: Sendable {
                         log.info("registered with the scheduler at \(self.scheduler) as node \(reply.nodeID)")
                         lastError = ""
                     }
-                } catch is CancellationError {
-                    return
                 } catch {
+                    if Task.isCancelled { break }
                     let message = "\(error)"
                     if message != lastError { log.info("scheduler \(self.scheduler) unreachable (\(message)); retrying every second") }
                     lastError = message
                     nodeID = nil
-                    try await Task.sleep(for: .seconds(1))
+                    try? await Task.sleep(for: .seconds(1))
                     continue
                 }
-                try await Task.sleep(for: .milliseconds(beaconMs))
+                try? await Task.sleep(for: .milliseconds(beaconMs))
             }
+            if let nodeID { await unregister(nodeID) }
         }
+    }
+
+    /// A node that leaves cleanly is re-planned at once instead of after 3 beacons. The caller is being
+    /// cancelled, and with it the loop's client, so the call runs in a task and on a client of its own.
+    func unregister(_ nodeID: UInt64) async {
+        let scheduler = self.scheduler
+        await Task.detached {
+            var options = CallOptions.defaults
+            options.timeout = .seconds(2)
+            _ = try? await withGRPCClient(transport: try Transport.clientTransport(scheduler)) { client in
+                try await Nexus_Cluster_Scheduler.Client(wrapping: client)
+                    .unregister(.with { $0.nodeID = nodeID }, options: options)
+            }
+        }.value
     }
 }

@@ -230,6 +230,7 @@ public nonisolated struct Nexus_Cluster_TensorInfo: Sendable {
   public init() {}
 }
 
+/// A model of the repository as model.yaml declares it (without its files).
 public nonisolated struct Nexus_Cluster_ModelInfo: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -250,18 +251,44 @@ public nonisolated struct Nexus_Cluster_ModelInfo: Sendable {
 
   public var maxBatch: Int32 = 0
 
-  /// Accepts UINT8 [H, W, 3] frames and JPEGs, resized to `resize` [H, W] by the backend.
-  public var hasPreprocess_p: Bool = false
-
-  public var resize: [Int64] = []
-
   public var prefix: String = String()
+
+  /// Present when the model accepts UINT8 [H, W, C] frames and JPEGs, which backends resize and normalise.
+  public var preprocess: Nexus_Cluster_Preprocess {
+    get {_preprocess ?? Nexus_Cluster_Preprocess()}
+    set {_preprocess = newValue}
+  }
+  /// Returns true if `preprocess` has been explicitly set.
+  public var hasPreprocess: Bool {self._preprocess != nil}
+  /// Clears the value of `preprocess`. Subsequent reads from it will return its default value.
+  public mutating func clearPreprocess() {self._preprocess = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _input: Nexus_Cluster_TensorInfo? = nil
+  fileprivate var _preprocess: Nexus_Cluster_Preprocess? = nil
+}
+
+public nonisolated struct Nexus_Cluster_Preprocess: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var height: Int32 = 0
+
+  public var width: Int32 = 0
+
+  public var scale: Float = 0
+
+  public var mean: [Float] = []
+
+  public var std: [Float] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// How a child stage's inputs are made from its parent's call.
@@ -1055,7 +1082,7 @@ nonisolated extension Nexus_Cluster_TensorInfo: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Nexus_Cluster_ModelInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ModelInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}input\0\u{1}outputs\0\u{3}max_batch\0\u{3}has_preprocess\0\u{1}resize\0\u{1}prefix\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}input\0\u{1}outputs\0\u{3}max_batch\0\u{2}\u{3}prefix\0\u{1}preprocess\0\u{c}\u{5}\u{1}\u{c}\u{6}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1067,9 +1094,8 @@ nonisolated extension Nexus_Cluster_ModelInfo: SwiftProtobuf.Message, SwiftProto
       case 2: try { try decoder.decodeSingularMessageField(value: &self._input) }()
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.outputs) }()
       case 4: try { try decoder.decodeSingularInt32Field(value: &self.maxBatch) }()
-      case 5: try { try decoder.decodeSingularBoolField(value: &self.hasPreprocess_p) }()
-      case 6: try { try decoder.decodeRepeatedInt64Field(value: &self.resize) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.prefix) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._preprocess) }()
       default: break
       }
     }
@@ -1092,15 +1118,12 @@ nonisolated extension Nexus_Cluster_ModelInfo: SwiftProtobuf.Message, SwiftProto
     if self.maxBatch != 0 {
       try visitor.visitSingularInt32Field(value: self.maxBatch, fieldNumber: 4)
     }
-    if self.hasPreprocess_p != false {
-      try visitor.visitSingularBoolField(value: self.hasPreprocess_p, fieldNumber: 5)
-    }
-    if !self.resize.isEmpty {
-      try visitor.visitPackedInt64Field(value: self.resize, fieldNumber: 6)
-    }
     if !self.prefix.isEmpty {
       try visitor.visitSingularStringField(value: self.prefix, fieldNumber: 7)
     }
+    try { if let v = self._preprocess {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1109,9 +1132,58 @@ nonisolated extension Nexus_Cluster_ModelInfo: SwiftProtobuf.Message, SwiftProto
     if lhs._input != rhs._input {return false}
     if lhs.outputs != rhs.outputs {return false}
     if lhs.maxBatch != rhs.maxBatch {return false}
-    if lhs.hasPreprocess_p != rhs.hasPreprocess_p {return false}
-    if lhs.resize != rhs.resize {return false}
     if lhs.prefix != rhs.prefix {return false}
+    if lhs._preprocess != rhs._preprocess {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Nexus_Cluster_Preprocess: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Preprocess"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}height\0\u{1}width\0\u{1}scale\0\u{1}mean\0\u{1}std\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.height) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.width) }()
+      case 3: try { try decoder.decodeSingularFloatField(value: &self.scale) }()
+      case 4: try { try decoder.decodeRepeatedFloatField(value: &self.mean) }()
+      case 5: try { try decoder.decodeRepeatedFloatField(value: &self.std) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.height != 0 {
+      try visitor.visitSingularInt32Field(value: self.height, fieldNumber: 1)
+    }
+    if self.width != 0 {
+      try visitor.visitSingularInt32Field(value: self.width, fieldNumber: 2)
+    }
+    if self.scale.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.scale, fieldNumber: 3)
+    }
+    if !self.mean.isEmpty {
+      try visitor.visitPackedFloatField(value: self.mean, fieldNumber: 4)
+    }
+    if !self.std.isEmpty {
+      try visitor.visitPackedFloatField(value: self.std, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Nexus_Cluster_Preprocess, rhs: Nexus_Cluster_Preprocess) -> Bool {
+    if lhs.height != rhs.height {return false}
+    if lhs.width != rhs.width {return false}
+    if lhs.scale != rhs.scale {return false}
+    if lhs.mean != rhs.mean {return false}
+    if lhs.std != rhs.std {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

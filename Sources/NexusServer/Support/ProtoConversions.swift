@@ -74,23 +74,23 @@ extension TensorSpec {
     }
 }
 
-/// What a frontend knows of a model: its tensors, and whether it takes frames.
+/// What a frontend knows of a model: its tensors, and how backends preprocess frames when it takes them.
 public struct ModelInterface: Sendable, Equatable {
     public var name: String
     public var input: TensorSpec
     public var outputs: [TensorSpec]
     public var maxBatch: Int
-    public var hasPreprocess: Bool
-    /// [height, width] the backend resizes frames to.
-    public var resize: [Int]
+    /// Present when the model accepts UINT8 [H, W, C] frames and JPEGs.
+    public var preprocess: PreprocessSpec?
+
+    public var hasPreprocess: Bool { preprocess != nil }
 
     init(_ spec: ModelSpec) {
         name = spec.name
         input = spec.input
         outputs = spec.outputs
         maxBatch = spec.maxBatch
-        hasPreprocess = spec.preprocess != nil
-        resize = spec.preprocess.map { [$0.height, $0.width] } ?? []
+        preprocess = spec.preprocess
     }
 
     init(_ info: Nexus_Cluster_ModelInfo) throws {
@@ -98,8 +98,10 @@ public struct ModelInterface: Sendable, Equatable {
         input = try TensorSpec(info.input)
         outputs = try info.outputs.map(TensorSpec.init)
         maxBatch = Int(info.maxBatch)
-        hasPreprocess = info.hasPreprocess_p
-        resize = info.resize.map(Int.init)
+        preprocess = info.hasPreprocess
+            ? PreprocessSpec(height: Int(info.preprocess.height), width: Int(info.preprocess.width),
+                             scale: info.preprocess.scale, mean: info.preprocess.mean, std: info.preprocess.std)
+            : nil
     }
 
     var message: Nexus_Cluster_ModelInfo {
@@ -108,15 +110,22 @@ public struct ModelInterface: Sendable, Equatable {
             $0.input = input.message
             $0.outputs = outputs.map(\.message)
             $0.maxBatch = Int32(maxBatch)
-            $0.hasPreprocess_p = hasPreprocess
-            $0.resize = resize.map(Int64.init)
+            if let preprocess {
+                $0.preprocess = .with {
+                    $0.height = Int32(preprocess.height)
+                    $0.width = Int32(preprocess.width)
+                    $0.scale = preprocess.scale
+                    $0.mean = preprocess.mean
+                    $0.std = preprocess.std
+                }
+            }
         }
     }
 
     /// A spec good enough for `InputCheck` (paths are the backend's business).
     var checkSpec: ModelSpec {
         ModelSpec(name: name, directory: "", filePath: "", input: input, maxBatch: maxBatch, outputs: outputs,
-                  preprocess: hasPreprocess ? PreprocessSpec(height: resize.first ?? 1, width: resize.last ?? 1, mean: [], std: []) : nil)
+                  preprocess: preprocess)
     }
 }
 

@@ -37,24 +37,24 @@ struct ApplicationResult: Sendable {
 /// budgets of its stage and every ancestor, so time a parent saves is slack its children keep. Any failed
 /// call fails the request with that call's error: a partial tree is not an answer.
 struct ApplicationRunner: Sendable {
-    let application: ServedApplication
-    let models: [String: ModelInterface]
+    let served: FrontendApplication
     let caller: @Sendable (_ stage: Int, _ sessionID: String, _ model: String, _ input: CallInput, _ deadlineNs: Int64) async -> Result<CallOutput, InferenceError>
     let routes: FrontendRoutes
 
     struct CallOutput: Sendable {
-        var outputs: [String: (shape: [Int], values: [Float])]
+        /// Output name -> shape and FP32 values as the backend sent them (little-endian bytes).
+        var outputs: [String: (shape: [Int], bytes: Data)]
         var simulated: Bool
     }
 
+    var application: ServedApplication { served.served }
+    var models: [String: ModelInterface] { served.models }
+
     func run(input: CallInput, arrivalNs: Int64) async -> Result<ApplicationResult, InferenceError> {
         let stages = application.spec.stages
-        var bindings: [StageBinding] = []
-        for stage in stages {
-            guard let binding = routes.binding(application: application.name, stage: stage.name), !binding.sessionID.isEmpty else {
-                return .failure(.unavailable("no backend serves stage '\(application.name)/\(stage.name)' yet: the scheduler has not planned it (no backend registered, or its budget is infeasible)"))
-            }
-            bindings.append(binding)
+        guard let bindings = routes.bindings(keys: served.stageKeys), bindings.allSatisfy({ !$0.sessionID.isEmpty }) else {
+            let missing = served.stageKeys.first { (routes.binding(key: $0)?.sessionID ?? "").isEmpty } ?? application.name
+            return .failure(.unavailable("no backend serves stage '\(missing)' yet: the scheduler has not planned it (no backend registered, or its budget is infeasible)"))
         }
         let parents = application.spec.parentIndices
         var deadlines = [Int64](repeating: 0, count: stages.count)
@@ -66,42 +66,41 @@ struct ApplicationRunner: Sendable {
         let (stageBindings, stageDeadlines) = (bindings, deadlines)
         let progress = RunProgress(stageCount: stages.count)
 
+        // A task group only where there are two or more things to wait for: a one-stage application with
+        // one call runs on the request's own task, with no task created and no hop between threads.
         @Sendable func runStage(_ s: Int, inputs: [CallInput]) async {
-            let outputs = await withTaskGroup(of: (Int, Result<CallOutput, InferenceError>).self) { group in
-                for (index, input) in inputs.enumerated() {
-                    group.addTask { (index, await caller(s, stageBindings[s].sessionID, stages[s].model, input, stageDeadlines[s])) }
+            var outputs = [CallOutput?](repeating: nil, count: inputs.count)
+            @Sendable func call(_ index: Int) async -> (Int, Result<CallOutput, InferenceError>) {
+                (index, await caller(s, stageBindings[s].sessionID, stages[s].model, inputs[index], stageDeadlines[s]))
+            }
+            func take(_ answer: (Int, Result<CallOutput, InferenceError>)) {
+                switch answer.1 {
+                case let .success(output): outputs[answer.0] = output
+                case let .failure(error): progress.fail(error)
                 }
-                var outputs = [CallOutput?](repeating: nil, count: inputs.count)
-                for await (index, result) in group {
-                    switch result {
-                    case let .success(output): outputs[index] = output
-                    case let .failure(error): progress.failure.withLock { if $0 == nil { $0 = error } }
-                    }
+            }
+            if inputs.count == 1 {
+                take(await call(0))
+            } else {
+                await withTaskGroup(of: (Int, Result<CallOutput, InferenceError>).self) { group in
+                    for index in inputs.indices { group.addTask { await call(index) } }
+                    for await answer in group { take(answer) }
                 }
-                return outputs
             }
             guard outputs.allSatisfy({ $0 != nil }) else { return }
             let done = outputs.map { $0! }
             progress.results.withLock { $0[s] = done }
-            await withTaskGroup(of: Void.self) { group in
-                for child in stages.indices where parents[child] == s {
-                    let childInputs: [CallInput]
-                    switch Result(catching: { () throws(InferenceError) in try makeInputs(child: child, parentInputs: inputs, parentOutputs: done) }) {
-                    case let .success(made): childInputs = made
-                    case let .failure(error):
-                        progress.failure.withLock { if $0 == nil { $0 = error } }
-                        continue
-                    }
-                    group.addTask { await runStage(child, inputs: childInputs) }
+            var children: [(Int, [CallInput])] = []
+            for child in stages.indices where parents[child] == s {
+                switch Result(catching: { () throws(InferenceError) in try makeInputs(child: child, parentInputs: inputs, parentOutputs: done) }) {
+                case let .success(made): children.append((child, made))
+                case let .failure(error): progress.fail(error)
                 }
             }
+            await runAll(children, runStage)
         }
 
-        await withTaskGroup(of: Void.self) { group in
-            for s in stages.indices where parents[s] == nil {
-                group.addTask { await runStage(s, inputs: [input]) }
-            }
-        }
+        await runAll(stages.indices.filter { parents[$0] == nil }.map { ($0, [input]) }, runStage)
         if let error = progress.failure.withLock({ $0 }) { return .failure(error) }
         let collected = progress.results.withLock { $0 }
         var result = ApplicationResult(outputs: [], simulated: false)
@@ -111,13 +110,24 @@ struct ApplicationRunner: Sendable {
             for output in model.outputs {
                 var data = Data()
                 for call in calls {
-                    if let values = call.outputs[output.name]?.values { values.withUnsafeBytes { data.append(contentsOf: $0) } }
+                    if let bytes = call.outputs[output.name]?.bytes { data.append(bytes) }
                     result.simulated = result.simulated || call.simulated
                 }
                 result.outputs.append(("\(stage.name)/\(output.name)", [calls.count] + output.shape, data))
             }
         }
         return .success(result)
+    }
+
+    /// Runs each stage with its inputs: inline when there is one, else concurrently.
+    private func runAll(_ stages: [(Int, [CallInput])], _ runStage: @escaping @Sendable (Int, [CallInput]) async -> Void) async {
+        if stages.count == 1 {
+            await runStage(stages[0].0, stages[0].1)
+            return
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for (stage, inputs) in stages { group.addTask { await runStage(stage, inputs) } }
+        }
     }
 
     /// A child's calls for every call of its parent: the parent's input again, or one crop per detection.
@@ -131,7 +141,7 @@ struct ApplicationRunner: Sendable {
             }
             var inputs: [CallInput] = []
             for (input, output) in zip(parentInputs, parentOutputs) {
-                let values = output.outputs[boxesOutput]?.values ?? []
+                let values = output.outputs[boxesOutput]?.bytes.floats ?? []
                 let image = try DecodedImage(input)
                 let boxes = CropSelection.select(values: values, scoreAbove: scoreAbove, maxCrops: maxCrops,
                                                  width: image.width, height: image.height)
@@ -148,6 +158,9 @@ final class RunProgress: Sendable {
     let failure = Mutex<InferenceError?>(nil)
 
     init(stageCount: Int) { results = Mutex(Array(repeating: nil, count: stageCount)) }
+
+    /// Keeps the first error: the one the client is told.
+    func fail(_ error: InferenceError) { failure.withLock { if $0 == nil { $0 = error } } }
 }
 
 /// A parent's input as pixels a crop can be cut from.
@@ -175,7 +188,7 @@ struct DecodedImage {
             let shape = rawShape.count == 4 && rawShape[0] == 1 ? Array(rawShape.dropFirst()) : rawShape
             switch (dtype, shape.count) {
             case (.fp32, 3):
-                let values = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+                let values = data.floats
                 self.init(pixels: .chw(values, channels: shape[0]), height: shape[1], width: shape[2])
             case (.uint8, 3):
                 self.init(pixels: .hwc([UInt8](data), channels: shape[2]), height: shape[0], width: shape[1])

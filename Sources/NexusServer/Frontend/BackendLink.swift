@@ -25,7 +25,7 @@ final class BackendLink: Sendable {
 
     init(address: String, client: GRPCClient<HTTP2ClientTransport.Posix>, log: ServerLog) {
         self.address = address
-        Task { [self] in
+        Task(executorPreference: EventLoops.shared) { [self] in
             var options = CallOptions.defaults
             options.waitForReady = false
             do {

@@ -18,7 +18,7 @@ final class FrontendRoutes: Sendable {
     func update(_ message: Nexus_Cluster_RouteUpdate) {
         var bindings: [String: StageBinding] = [:]
         for stage in message.stages {
-            bindings["\(stage.application)/\(stage.stage)"] = StageBinding(
+            bindings[FrontendApplication.stageKey(application: stage.application, stage: stage.stage)] = StageBinding(
                 application: stage.application, stage: stage.stage, sessionID: stage.sessionID, budgetMs: stage.budgetMs)
         }
         var routers: [String: DeficitRoundRobin<RouteTarget>] = [:]
@@ -34,8 +34,22 @@ final class FrontendRoutes: Sendable {
         }
     }
 
-    func binding(application: String, stage: String) -> StageBinding? {
-        state.withLock { $0.bindings["\(application)/\(stage)"] }
+    /// The binding of "application/stage" (`FrontendApplication.stageKey`).
+    func binding(key: String) -> StageBinding? {
+        state.withLock { $0.bindings[key] }
+    }
+
+    /// The binding of each stage key, under one lock; nil when any stage has none.
+    func bindings(keys: [String]) -> [StageBinding]? {
+        state.withLock { state in
+            var found: [StageBinding] = []
+            found.reserveCapacity(keys.count)
+            for key in keys {
+                guard let binding = state.bindings[key] else { return nil }
+                found.append(binding)
+            }
+            return found
+        }
     }
 
     /// The next backend of `session`, skipping `excluded` (a retry after a failure there).
@@ -49,7 +63,7 @@ final class FrontendRoutes: Sendable {
     func isReady(application: ServedApplication) -> Bool {
         state.withLock { state in
             application.spec.stages.allSatisfy { stage in
-                guard let binding = state.bindings["\(application.name)/\(stage.name)"] else { return false }
+                guard let binding = state.bindings[FrontendApplication.stageKey(application: application.name, stage: stage.name)] else { return false }
                 return !(state.routers[binding.sessionID]?.isEmpty ?? true)
             }
         }

@@ -24,8 +24,7 @@ public final class FrontendServer: Sendable {
     }
 
     struct Catalog: Sendable {
-        var applications: [String: ServedApplication] = [:]
-        var models: [String: ModelInterface] = [:]
+        var applications: [String: FrontendApplication] = [:]
         var registered = false
     }
 
@@ -89,8 +88,9 @@ public final class FrontendServer: Sendable {
 
     func learn(_ reply: Nexus_Cluster_RegisterReply) throws {
         var next = Catalog(registered: true)
-        for model in reply.models { next.models[model.name] = try ModelInterface(model) }
-        for info in reply.applications { next.applications[info.name] = ServedApplication(info) }
+        var models: [String: ModelInterface] = [:]
+        for model in reply.models { models[model.name] = try ModelInterface(model) }
+        for info in reply.applications { next.applications[info.name] = FrontendApplication(ServedApplication(info), models: models) }
         let names = next.applications.keys.sorted().joined(separator: ", ")
         catalog.withLock { $0 = next }
         log.info("serving applications: \(names)")
@@ -105,32 +105,32 @@ public final class FrontendServer: Sendable {
 
     // MARK: Requests
 
-    func application(named name: String) -> (ServedApplication, [String: ModelInterface])? {
-        catalog.withLock { catalog in catalog.applications[name].map { ($0, catalog.models) } }
+    func application(named name: String) -> FrontendApplication? {
+        catalog.withLock { $0.applications[name] }
     }
 
     var applicationNames: [String] { catalog.withLock { $0.applications.keys.sorted() } }
     var isRegistered: Bool { catalog.withLock { $0.registered } }
 
-    func run(_ application: ServedApplication, models: [String: ModelInterface], input: CallInput, arrivalNs: Int64) async -> Result<ApplicationResult, InferenceError> {
-        let runner = ApplicationRunner(application: application, models: models, caller: { stage, session, model, input, deadline in
-            await self.call(application: application.name, stage: application.spec.stages[stage].name, session: session,
-                            model: model, input: input, deadlineNs: deadline)
+    func run(_ application: FrontendApplication, input: CallInput, arrivalNs: Int64) async -> Result<ApplicationResult, InferenceError> {
+        let runner = ApplicationRunner(served: application, caller: { stage, session, model, input, deadline in
+            await self.call(stageKey: application.stageKeys[stage], session: session, model: model, input: input, deadlineNs: deadline)
         }, routes: routes)
         return await runner.run(input: input, arrivalNs: arrivalNs)
     }
 
-    /// One model call: to the session's next backend by weighted round robin; once more elsewhere if that
-    /// backend is unreachable or no longer runs the session, while the deadline allows.
-    func call(application: String, stage: String, session: String, model: String, input: CallInput, deadlineNs: Int64) async -> Result<ApplicationRunner.CallOutput, InferenceError> {
-        counts.withLock { $0["\(application)/\(stage)", default: 0] += 1 }
+    /// One model call of stage `stageKey` ("application/stage"): to the session's next backend by weighted
+    /// round robin; once more elsewhere if that backend is unreachable or no longer runs the session, while
+    /// the deadline allows.
+    func call(stageKey: String, session: String, model: String, input: CallInput, deadlineNs: Int64) async -> Result<ApplicationRunner.CallOutput, InferenceError> {
+        counts.withLock { $0[stageKey, default: 0] += 1 }
         var excluded: UInt64?
-        var lastError = InferenceError.unavailable("no backend serves session '\(session)' (stage '\(application)/\(stage)')")
+        var lastError = InferenceError.unavailable("no backend serves session '\(session)' (stage '\(stageKey)')")
         for _ in 0..<2 {
             guard let target = routes.pick(session: session, excluding: excluded) else { return .failure(lastError) }
             let remainingNs = deadlineNs - clock.nowNs()
             guard remainingNs > 0 else {
-                return .failure(.deadlineExceeded("stage '\(application)/\(stage)' has no time left before its deadline"))
+                return .failure(.deadlineExceeded("stage '\(stageKey)' has no time left before its deadline"))
             }
             let reply = await links.call(.with {
                 $0.sessionID = session
@@ -139,17 +139,14 @@ public final class FrontendServer: Sendable {
                 $0.input = input.message
             }, address: target.address)
             if reply.code == 0 {
-                var outputs: [String: (shape: [Int], values: [Float])] = [:]
-                for output in reply.outputs {
-                    let values = output.data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-                    outputs[output.name] = (output.shape.map(Int.init), values)
-                }
+                var outputs: [String: (shape: [Int], bytes: Data)] = [:]
+                for output in reply.outputs { outputs[output.name] = (output.shape.map(Int.init), output.data) }
                 return .success(.init(outputs: outputs, simulated: reply.runtime == "simulated"))
             }
             let error = InferenceError(statusCode: reply.code, message: reply.message)
             switch error {
             case .unavailable, .notFound:
-                lastError = .unavailable("stage '\(application)/\(stage)': \(reply.message)")
+                lastError = .unavailable("stage '\(stageKey)': \(reply.message)")
                 excluded = target.nodeID
             default:
                 return .failure(error)

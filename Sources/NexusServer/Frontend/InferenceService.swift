@@ -18,8 +18,8 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
     }
 
     func modelReady(request: Inference_ModelReadyRequest, context: ServerContext) async throws -> Inference_ModelReadyResponse {
-        let (application, _) = try lookup(request.name)
-        return .with { $0.ready = frontend.routes.isReady(application: application) }
+        let application = try lookup(request.name)
+        return .with { $0.ready = frontend.routes.isReady(application: application.served) }
     }
 
     func serverMetadata(request: Inference_ServerMetadataRequest, context: ServerContext) async throws -> Inference_ServerMetadataResponse {
@@ -31,8 +31,8 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
     }
 
     func modelMetadata(request: Inference_ModelMetadataRequest, context: ServerContext) async throws -> Inference_ModelMetadataResponse {
-        let (application, models) = try lookup(request.name)
-        let root = try rootModel(application, models)
+        let application = try lookup(request.name)
+        let root = try rootModel(application)
         return .with { metadata in
             metadata.name = application.name
             metadata.versions = ["1"]
@@ -42,7 +42,7 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
                 $0.datatype = root.input.dtype.rawValue
                 $0.shape = [-1] + root.input.shape.map(Int64.init)
             }]
-            metadata.outputs = outputs(application, models).map { output in
+            metadata.outputs = application.outputs.map { output in
                 .with {
                     $0.name = output.name
                     $0.datatype = "FP32"
@@ -53,8 +53,8 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
     }
 
     func modelConfig(request: Inference_ModelConfigRequest, context: ServerContext) async throws -> Inference_ModelConfigResponse {
-        let (application, models) = try lookup(request.name)
-        let root = try rootModel(application, models)
+        let application = try lookup(request.name)
+        let root = try rootModel(application)
         return .with { response in
             response.config = .with { config in
                 config.name = application.name
@@ -66,7 +66,7 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
                     $0.dataType = dataType(root.input.dtype)
                     $0.dims = root.input.shape.map(Int64.init)
                 }]
-                config.output = outputs(application, models).map { output in
+                config.output = application.outputs.map { output in
                     .with {
                         $0.name = output.name
                         $0.dataType = .typeFp32
@@ -80,7 +80,7 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
     }
 
     func modelStatistics(request: Inference_ModelStatisticsRequest, context: ServerContext) async throws -> Inference_ModelStatisticsResponse {
-        let names = request.name.isEmpty ? frontend.applicationNames : [try lookup(request.name).0.name]
+        let names = request.name.isEmpty ? frontend.applicationNames : [try lookup(request.name).name]
         let stats = frontend.statistics.withLock { $0 }
         return .with { response in
             response.modelStats = names.map { name in
@@ -114,9 +114,8 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
         let outbox = Outbox<Inference_ModelStreamInferResponse>()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                while let answers = await outbox.next() {
-                    for answer in answers { try await response.write(answer) }
-                }
+                // Everything answered since the last write goes out in one write: one flush, not one per answer.
+                while let answers = await outbox.next() { try await response.write(contentsOf: answers) }
             }
             for try await message in request {
                 outbox.expect()
@@ -142,28 +141,23 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
 
     func infer(_ request: Inference_ModelInferRequest) async -> Result<Inference_ModelInferResponse, InferenceError> {
         let arrival = frontend.clock.nowNs()
-        guard let (application, models) = frontend.application(named: request.modelName) else {
+        guard let application = frontend.application(named: request.modelName) else {
             return .failure(notFound(request.modelName))
         }
         let result: Result<ApplicationResult, InferenceError>
-        do {
-            let root = try rootModel(application, models)
-            let input = try OIPRequest.input(of: request, root: root)
-            let wanted = Set(request.outputs.map(\.name))
-            let known = Set(outputs(application, models).map(\.name))
-            if let unknown = wanted.subtracting(known).sorted().first {
-                throw InferenceError.invalidArgument("outputs: '\(unknown)' is not an output of '\(application.name)' (outputs: \(known.sorted().joined(separator: ", ")))")
+        do throws(InferenceError) {
+            let root = try rootModel(application)
+            let input = try OIPRequest.input(of: request, root: root, checkSpec: application.rootCheckSpec ?? root.checkSpec)
+            if let unknown = request.outputs.first(where: { !application.outputNames.contains($0.name) }) {
+                throw .invalidArgument("outputs: '\(unknown.name)' is not an output of '\(application.name)' (outputs: \(application.outputNames.sorted().joined(separator: ", ")))")
             }
-            result = await frontend.run(application, models: models, input: input, arrivalNs: arrival)
-        } catch let error as InferenceError {
-            result = .failure(error)
+            result = await frontend.run(application, input: input, arrivalNs: arrival)
         } catch {
-            result = .failure(.internalError("\(error)"))
+            result = .failure(error)
         }
         frontend.record(application: application.name, result: result, durationNs: frontend.clock.nowNs() - arrival)
         return result.map { answer in
-            let wanted = Set(request.outputs.map(\.name))
-            let kept = answer.outputs.filter { wanted.isEmpty || wanted.contains($0.name) }
+            let kept = request.outputs.isEmpty ? answer.outputs : answer.outputs.filter { output in request.outputs.contains { $0.name == output.name } }
             return .with { response in
                 response.modelName = application.name
                 response.modelVersion = "1"
@@ -176,13 +170,16 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
                     }
                 }
                 response.rawOutputContents = kept.map(\.values)
-                response.parameters["nexus_runtime"] = .with { $0.stringParam = answer.simulated ? "simulated" : "torch" }
-                response.parameters["nexus_latency_slo_ms"] = .with { $0.doubleParam = application.spec.latencySLOMs }
+                response.parameters["nexus_runtime"] = answer.simulated ? Self.simulatedParameter : Self.torchParameter
+                response.parameters["nexus_latency_slo_ms"] = .with { $0.doubleParam = application.served.spec.latencySLOMs }
             }
         }
     }
 
-    func lookup(_ name: String) throws -> (ServedApplication, [String: ModelInterface]) {
+    static let simulatedParameter = Inference_InferParameter.with { $0.stringParam = "simulated" }
+    static let torchParameter = Inference_InferParameter.with { $0.stringParam = "torch" }
+
+    func lookup(_ name: String) throws -> FrontendApplication {
         guard let found = frontend.application(named: name) else {
             let error = notFound(name)
             throw RPCError(code: .notFound, message: error.message)
@@ -195,18 +192,11 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
         return .notFound("application '\(name)' is not served here (served: \(served.isEmpty ? "none yet: not registered with the scheduler" : served.joined(separator: ", ")))")
     }
 
-    func rootModel(_ application: ServedApplication, _ models: [String: ModelInterface]) throws(InferenceError) -> ModelInterface {
-        guard let root = application.spec.stages.first(where: { $0.parent == nil }), let model = models[root.model] else {
+    func rootModel(_ application: FrontendApplication) throws(InferenceError) -> ModelInterface {
+        guard let root = application.root else {
             throw .internalError("application '\(application.name)' has no root model known to this frontend")
         }
-        return model
-    }
-
-    /// `stage/output` with the shape of one call (the response adds the number of calls in front).
-    func outputs(_ application: ServedApplication, _ models: [String: ModelInterface]) -> [(name: String, shape: [Int])] {
-        application.spec.stages.flatMap { stage in
-            (models[stage.model]?.outputs ?? []).map { ("\(stage.name)/\($0.name)", $0.shape) }
-        }
+        return root
     }
 
     func dataType(_ dtype: TensorDType) -> Inference_DataType {

@@ -8,7 +8,8 @@ import NexusRuntime
 enum OIPRequest {
     static let maxBatch = 1
 
-    static func input(of request: Inference_ModelInferRequest, root: ModelInterface) throws(InferenceError) -> CallInput {
+    /// `checkSpec`: `root.checkSpec`, which a caller serving many requests builds once.
+    static func input(of request: Inference_ModelInferRequest, root: ModelInterface, checkSpec: ModelSpec? = nil) throws(InferenceError) -> CallInput {
         guard request.inputs.count == 1 else {
             throw .invalidArgument("inputs: expected 1 input ('\(root.input.name)'), got \(request.inputs.count)")
         }
@@ -64,7 +65,7 @@ enum OIPRequest {
                 throw .invalidArgument("\(field): no data (neither raw_input_contents nor typed contents)")
             }
             do {
-                _ = try InputCheck.check(dtype: dtype, rawShape: shape, byteCount: data.count, for: root.checkSpec)
+                _ = try InputCheck.check(dtype: dtype, rawShape: shape, byteCount: data.count, for: checkSpec ?? root.checkSpec)
             } catch {
                 throw .invalidArgument("\(field): \(error.message)")
             }

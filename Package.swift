@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", exact: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", exact: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .target(name: "NexusCore"),
@@ -46,6 +47,8 @@ let package = Package(
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // Builders for tests (Hummingbird's pattern: tests read like use).
@@ -60,7 +63,7 @@ let package = Package(
         .testTarget(name: "NexusCoreTests", dependencies: ["NexusCore", "NexusTestSupport"]),
         .testTarget(name: "NexusConfigTests", dependencies: ["NexusConfig"]),
         .testTarget(name: "NexusRuntimeTests", dependencies: ["NexusRuntime", "NexusConfig"]),
-        .testTarget(name: "NexusServerTests", dependencies: ["NexusServer", "NexusConfig", "NexusRuntime", "NexusProtocol"]),
+        .testTarget(name: "NexusServerTests", dependencies: ["NexusServer", "NexusConfig", "NexusRuntime", "NexusProtocol", .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "NexusSimulatorTests", dependencies: ["NexusSimulator", "NexusConfig", "NexusTestSupport"]),
     ]
 )

@@ -28,11 +28,14 @@ struct BackendCommand: AsyncParsableCommand {
 
     @OptionGroup var runtime: RuntimeOptions
 
+    @OptionGroup var eventLoops: EventLoopFlags
+
     func validate() throws {
         guard (1...1_000_000).contains(queueCapacity) else { throw ValidationError("--queue-capacity must be in 1...1000000, got \(queueCapacity)") }
     }
 
     func run() async throws {
+        eventLoops.apply()
         let listen = try HostPort(parsing: listen, flag: "--listen")
         let scheduler = try HostPort(parsing: scheduler, flag: "--scheduler")
         if let advertise { _ = try HostPort(parsing: advertise, flag: "--advertise") }

@@ -7,7 +7,8 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Open-loop Poisson load on an Open Inference Protocol server (ModelInfer over gRPC): latency, goodput, errors.",
         discussion: """
-            Sends unary ModelInfer requests to one app at Poisson times (exponential gaps from --seed) that never \
+            Sends unary ModelInfer requests (with --stream: messages on one ModelStreamInfer stream per connection, \
+            answers matched by the echoed id) to one app at Poisson times (exponential gaps from --seed) that never \
             wait for responses, so an overloaded server shows as latency and errors, not as a lower offered rate. \
             The input is built from the app's ModelMetadata (dimensions of -1 become 1), or is --image as a BYTES \
             tensor. Latency is response time minus scheduled send time, so it includes delay in this client \
@@ -51,6 +52,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "HTTP/2 connections, used round robin.")
     var connections = 1
 
+    @Flag(name: .long, help: "Send requests on ModelStreamInfer streams (one per connection) instead of unary ModelInfer calls.")
+    var stream = false
+
     @Option(name: .long, help: "Seed of the send times and the random input.")
     var seed: UInt64 = 1
 
@@ -62,6 +66,8 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Flag(name: .long, help: "Print JSON.")
     var json = false
+
+    @OptionGroup var eventLoops: EventLoopFlags
 
     func validate() throws {
         _ = try parsedTarget()
@@ -80,11 +86,13 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        eventLoops.apply()
         var options = BenchOptions(target: try parsedTarget(), app: app)
         options.warmupSeconds = warmup
         options.sloMs = sloMs
         options.maxInFlight = maxInFlight
         options.connections = connections
+        options.stream = stream
         options.seed = seed
         var imageBytes: Data?
         if let image {
@@ -97,8 +105,12 @@ struct BenchCommand: AsyncParsableCommand {
         } else {
             options.input = input == .zeros ? .zeros : .random
         }
+        let chosen = options, image = imageBytes
         do {
-            try await LoadGenerator.withGenerator(options, imageBytes: imageBytes) { generator in try await run(generator) }
+            // On the event loops, like the servers: a response resumes its request's task on the thread that read it.
+            try await withTaskExecutorPreference(EventLoops.shared) {
+                try await LoadGenerator.withGenerator(chosen, imageBytes: image) { generator in try await run(generator) }
+            }
         } catch let error as ServerError {
             throw InputError(description: error.description)
         }
@@ -107,7 +119,7 @@ struct BenchCommand: AsyncParsableCommand {
     func run(_ generator: LoadGenerator) async throws {
         if let warning = generator.input.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         if !json {
-            print("bench: app \(app) at \(target), input \(generator.input.description), \(connections) connection(s), "
+            print("bench: app \(app) at \(target), input \(generator.input.description), \(connections) connection(s)\(stream ? " streaming" : " unary"), "
                   + "\(fixed(warmup, 1)) s warm-up + \(fixed(duration, 1)) s measured per run")
         }
         guard findMaxRate else {

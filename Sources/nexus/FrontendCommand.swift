@@ -20,7 +20,10 @@ struct FrontendCommand: AsyncParsableCommand {
     @Option(name: .long, help: "HOST:PORT the scheduler reaches this frontend at (default: the --listen address as bound).")
     var advertise: String?
 
+    @OptionGroup var eventLoops: EventLoopFlags
+
     func run() async throws {
+        eventLoops.apply()
         let options = FrontendServer.Options(listen: try HostPort(parsing: listen, flag: "--listen"), advertise: advertise,
                                              scheduler: try HostPort(parsing: scheduler, flag: "--scheduler"))
         if let advertise { _ = try HostPort(parsing: advertise, flag: "--advertise") }

@@ -22,7 +22,10 @@ struct SchedulerCommand: AsyncParsableCommand {
 
     @OptionGroup var flags: SchedulerFlags
 
+    @OptionGroup var eventLoops: EventLoopFlags
+
     func run() async throws {
+        eventLoops.apply()
         let listen = try HostPort(parsing: listen, flag: "--listen")
         let repository = try ModelRepository.load(root: repo)
         let server = try flags.scheduler(listen: listen, repository: repository, defaultProfile: "cpu")

@@ -30,6 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var flags: SchedulerFlags
 
+    @OptionGroup var eventLoops: EventLoopFlags
+
     func validate() throws {
         guard ["auto", "cpu", "simulated"].contains(device) || device.range(of: #"^cuda:[0-9]+$"#, options: .regularExpression) != nil else {
             throw ValidationError("--device must be auto, cpu, cuda:N or simulated, got '\(device)'")
@@ -38,6 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        eventLoops.apply()
         let log = ServerLog("serve")
         let listen = try HostPort(parsing: listen, flag: "--listen")
         let repository = try ModelRepository.load(root: repo)

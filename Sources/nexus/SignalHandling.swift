@@ -1,9 +1,11 @@
 import Dispatch
 import Foundation
+import NexusServer
 
-/// Runs `body` until it ends or SIGINT/SIGTERM arrives, then cancels it so servers unregister and drain.
+/// Runs `body` on the process's event loops (`EventLoops`) until it ends or SIGINT/SIGTERM arrives, then
+/// cancels it so servers unregister and drain.
 func runUntilSignalled(_ body: @escaping @Sendable () async throws -> Void) async throws {
-    let task = Task { try await body() }
+    let task = Task(executorPreference: EventLoops.shared) { try await body() }
     var sources: [DispatchSourceSignal] = []
     for signalNumber in [SIGINT, SIGTERM] {
         signal(signalNumber, SIG_IGN)

@@ -2,6 +2,7 @@ import Glibc
 import NexusCore
 
 /// A SIMULATED device (DESIGN.md §3.7): each batch takes its profile's median latency on the real clock
+/// (to within a few µs)
 /// and returns zeros of the declared output shapes. For CPU tests, the engine-overhead benchmark and
 /// `nexus serve` without libtorch; never a stand-in for real models, and it says so in `deviceDescription`.
 public final class SimulatedRuntime: ModelRuntime, @unchecked Sendable {
@@ -62,9 +63,23 @@ final class SimulatedModel: LoadedModel, @unchecked Sendable {
             throw RuntimeError.execution(model: spec.name, message: "batch \(batch) is beyond the profile's largest batch \(profile.maxBatch)")
         }
         guard latencyMs > 0 else { return }
-        var duration = timespec(tv_sec: Int(latencyMs / 1000), tv_nsec: Int((latencyMs.truncatingRemainder(dividingBy: 1000)) * 1_000_000))
-        var remaining = timespec()
-        while nanosleep(&duration, &remaining) != 0, errno == EINTR { duration = remaining }
+        SimulatedModel.wait(nanoseconds: Int64(latencyMs * 1e6))
+    }
+
+    /// Linux wakes a sleeping thread up to its timer slack (50 µs) late, which is more than a small model's
+    /// whole batch: sleep all but the last `spinNs`, then spin on the clock to the deadline.
+    static let spinNs: Int64 = 60_000
+
+    static func wait(nanoseconds durationNs: Int64) {
+        let clock = MonotonicClock()
+        let deadlineNs = clock.nowNs() + durationNs
+        let sleepNs = durationNs - spinNs
+        if sleepNs > 0 {
+            var duration = timespec(tv_sec: Int(sleepNs / 1_000_000_000), tv_nsec: Int(sleepNs % 1_000_000_000))
+            var remaining = timespec()
+            while nanosleep(&duration, &remaining) != 0, errno == EINTR { duration = remaining }
+        }
+        while clock.nowNs() < deadlineNs {}
     }
 }
 

@@ -18,6 +18,8 @@ public struct BenchOptions: Sendable {
     public var maxInFlight = 10_000
     /// HTTP/2 connections (one GRPCClient each), used round robin.
     public var connections = 1
+    /// Requests as messages of one ModelStreamInfer stream per connection instead of unary ModelInfer calls.
+    public var stream = false
     public var seed: UInt64 = 1
     /// How long to wait for answers after the last send, plus the SLO; what is still out then is unanswered.
     public var drainSeconds: Double = 10
@@ -88,15 +90,18 @@ public struct BenchMaxRateReport: Sendable, Encodable {
 }
 
 /// An open-loop Poisson load generator over the Open Inference Protocol: `OpenLoop` with unary ModelInfer
-/// calls. The request is serialized once (`BenchRequestSerializer` adds each request's `id`), responses are
-/// read only for their `parameters` (`BenchReplyDeserializer`), and requests go round robin over
-/// `connections` clients (one HTTP/2 connection each).
+/// calls, or with messages on ModelStreamInfer streams (`StreamingCaller`). The request is serialized once
+/// (`BenchRequestSerializer` adds each request's `id`), responses are read only for their `id` and
+/// `parameters` (`BenchReplyDeserializer`), and requests go round robin over `connections` clients (one
+/// HTTP/2 connection each).
 public final class LoadGenerator: Sendable {
     public let options: BenchOptions
     public let input: BenchInput
     public static let targetFraction = 0.99
 
     let clients: [GRPCClient<HTTP2ClientTransport.Posix>]
+    /// One per client with `options.stream`, else none.
+    let streams: [StreamingCaller]
     let serializer: BenchRequestSerializer
     let nextRequestID = Atomic<UInt64>(0)
 
@@ -104,6 +109,7 @@ public final class LoadGenerator: Sendable {
         self.options = options
         self.input = input
         self.clients = clients
+        streams = options.stream ? clients.map { _ in StreamingCaller() } : []
         serializer = BenchRequestSerializer(template: try input.requestTemplate(app: options.app))
     }
 
@@ -118,7 +124,12 @@ public final class LoadGenerator: Sendable {
             for client in clients { group.addTask { try await client.runConnections() } }
             defer { for client in clients { client.beginGracefulShutdown() } }
             let input = try await probe(options, clients: clients, imageBytes: imageBytes)
-            return try await body(try LoadGenerator(options: options, input: input, clients: clients))
+            let generator = try LoadGenerator(options: options, input: input, clients: clients)
+            for (stream, client) in zip(generator.streams, clients) {
+                group.addTask { await stream.run(client: client, serializer: generator.serializer) }
+            }
+            defer { for stream in generator.streams { stream.finish() } }
+            return try await body(generator)
         }
     }
 
@@ -169,8 +180,9 @@ public final class LoadGenerator: Sendable {
         return report
     }
 
-    /// One unary ModelInfer on connection `id mod connections`.
+    /// One unary ModelInfer, or one stream message, on connection `id mod connections`.
     private func call(_ id: UInt64) async -> BenchOutcome {
+        if !streams.isEmpty { return await streams[Int(id % UInt64(streams.count))].call(id) }
         do {
             return .ok(try await clients[Int(id % UInt64(clients.count))].unary(
                 request: ClientRequest(message: id), descriptor: Inference_GRPCInferenceService.Method.ModelInfer.descriptor,

@@ -100,7 +100,7 @@ public final class SchedulerServer: Sendable {
                 return true
             }
             guard start else { continue }
-            Task { await self.push(assignment, to: node) }
+            Task(executorPreference: EventLoops.shared) { await self.push(assignment, to: node) }
         }
         for address in clients.addresses where !nodes.values.contains(where: { $0.address == address }) {
             clients.close(address)
@@ -159,7 +159,7 @@ public final class SchedulerServer: Sendable {
             }
         }
         // Pushes go out after the reply, which tells the node its id.
-        Task {
+        Task(executorPreference: EventLoops.shared) {
             try? await Task.sleep(for: .milliseconds(10))
             self.pushPending()
         }

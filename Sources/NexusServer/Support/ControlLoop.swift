@@ -55,7 +55,7 @@ struct ControlLoop: Sendable {
     /// cancelled, and with it the loop's client, so the call runs in a task and on a client of its own.
     func unregister(_ nodeID: UInt64) async {
         let scheduler = self.scheduler
-        await Task.detached {
+        await Task.detached(executorPreference: EventLoops.shared) {
             var options = CallOptions.defaults
             options.timeout = .seconds(2)
             _ = try? await withGRPCClient(transport: try Transport.clientTransport(scheduler)) { client in

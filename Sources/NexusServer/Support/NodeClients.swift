@@ -12,7 +12,7 @@ final class NodeClients: Sendable {
         try clients.withLock { clients in
             if let existing = clients[address] { return existing.client }
             let client = try Transport.client(try HostPort(parsing: address, flag: "address"))
-            let task = Task { _ = try? await client.runConnections() }
+            let task = Task(executorPreference: EventLoops.shared) { _ = try? await client.runConnections() }
             clients[address] = (client, task)
             return client
         }

@@ -2,13 +2,15 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 
 /// One place for how Nexus's processes talk: plaintext HTTP/2 over NIO (TLS is the job of the network the
-/// cluster runs in), with request payloads up to `maxMessageBytes` so a full-resolution frame fits.
+/// cluster runs in), with request payloads up to `maxMessageBytes` so a full-resolution frame fits, on the
+/// process's `EventLoops`.
 public enum Transport {
     public static let maxMessageBytes = 64 << 20
 
     static func server(listen: HostPort) -> HTTP2ServerTransport.Posix {
         .http2NIOPosix(address: listen.socketAddress, transportSecurity: .plaintext,
-                       config: .defaults { $0.rpc.maxRequestPayloadSize = maxMessageBytes })
+                       config: .defaults { $0.rpc.maxRequestPayloadSize = maxMessageBytes },
+                       eventLoopGroup: EventLoops.shared.group)
     }
 
     static func client(_ target: HostPort) throws -> GRPCClient<HTTP2ClientTransport.Posix> {
@@ -17,7 +19,7 @@ public enum Transport {
 
     static func clientTransport(_ target: HostPort) throws -> HTTP2ClientTransport.Posix {
         try .http2NIOPosix(target: .ipv4(address: target.host == "localhost" ? "127.0.0.1" : target.host, port: target.port),
-                           transportSecurity: .plaintext)
+                           transportSecurity: .plaintext, eventLoopGroup: EventLoops.shared.group)
     }
 
     /// The bound address of a started server (port 0 resolves to the real port).

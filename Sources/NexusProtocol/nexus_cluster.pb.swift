@@ -676,6 +676,9 @@ public nonisolated struct Nexus_Cluster_BackendReply: Sendable {
   /// "torch" or "simulated": simulated outputs are zeros and are labelled so.
   public var runtime: String = String()
 
+  /// From reading the request's batch to its answer: queue, batch and model time on the backend.
+  public var backendNs: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1987,7 +1990,7 @@ nonisolated extension Nexus_Cluster_OutputData: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Nexus_Cluster_BackendReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".BackendReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}code\0\u{1}message\0\u{1}outputs\0\u{1}runtime\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}code\0\u{1}message\0\u{1}outputs\0\u{1}runtime\0\u{3}backend_ns\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2000,6 +2003,7 @@ nonisolated extension Nexus_Cluster_BackendReply: SwiftProtobuf.Message, SwiftPr
       case 3: try { try decoder.decodeSingularStringField(value: &self.message) }()
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.outputs) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.runtime) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.backendNs) }()
       default: break
       }
     }
@@ -2021,6 +2025,9 @@ nonisolated extension Nexus_Cluster_BackendReply: SwiftProtobuf.Message, SwiftPr
     if !self.runtime.isEmpty {
       try visitor.visitSingularStringField(value: self.runtime, fieldNumber: 5)
     }
+    if self.backendNs != 0 {
+      try visitor.visitSingularInt64Field(value: self.backendNs, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2030,6 +2037,7 @@ nonisolated extension Nexus_Cluster_BackendReply: SwiftProtobuf.Message, SwiftPr
     if lhs.message != rhs.message {return false}
     if lhs.outputs != rhs.outputs {return false}
     if lhs.runtime != rhs.runtime {return false}
+    if lhs.backendNs != rhs.backendNs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -55,6 +55,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Send requests on ModelStreamInfer streams (one per connection) instead of unary ModelInfer calls.")
     var stream = false
 
+    @Flag(name: .long, help: "Ask a Nexus frontend where each request's time went (nexus_timing) and report latency per hop.")
+    var timing = false
+
     @Option(name: .long, help: "Seed of the send times and the random input.")
     var seed: UInt64 = 1
 
@@ -93,6 +96,7 @@ struct BenchCommand: AsyncParsableCommand {
         options.maxInFlight = maxInFlight
         options.connections = connections
         options.stream = stream
+        options.timing = timing
         options.seed = seed
         var imageBytes: Data?
         if let image {
@@ -181,6 +185,15 @@ struct BenchCommand: AsyncParsableCommand {
             table.add(["send lag p50 / p99 / max", "\(fixed(lag.p50Ms, 3)) / \(fixed(lag.p99Ms, 3)) / \(fixed(lag.maxMs, 3)) ms"])
         }
         table.add(["client CPU", "\(fixed(report.clientCPUCores, 2)) cores"])
+        if let hops = report.hops {
+            func row(_ name: String, _ latency: BenchReport.Latency) {
+                table.add([name, "\(fixed(latency.p50Ms * 1000, 0)) / \(fixed(latency.p99Ms * 1000, 0)) us"])
+            }
+            row("hop p50 / p99: client + network", hops.client)
+            row("hop p50 / p99: frontend", hops.frontend)
+            row("hop p50 / p99: frontend <-> backend", hops.link)
+            row("hop p50 / p99: backend", hops.backend)
+        }
         return table.render()
     }
 }

@@ -73,3 +73,43 @@ import Testing
         try? await loops.group.shutdownGracefully()
     }
 }
+
+@Suite struct BenchTimingTests {
+    @Test func parserReadsTheTimingParameters() throws {
+        var response = Inference_ModelInferResponse()
+        response.id = "3"
+        response.parameters["nexus_frontend_ns"] = .with { $0.int64Param = 900_000 }
+        response.parameters["nexus_call_ns"] = .with { $0.int64Param = 800_000 }
+        let partial: [UInt8] = try response.serializedBytes()
+        #expect(partial.withUnsafeBytes { BenchReplyParser.parse($0) }?.timing == nil, "all three or none")
+        response.parameters["nexus_backend_ns"] = .with { $0.int64Param = 70_000 }
+        let bytes: [UInt8] = try response.serializedBytes()
+        let reply = try #require(bytes.withUnsafeBytes { BenchReplyParser.parse($0) })
+        #expect(reply.timing == BenchTiming(frontendNs: 900_000, callNs: 800_000, backendNs: 70_000))
+        // A timing key holding a string is malformed, not silently zero.
+        response.parameters["nexus_backend_ns"] = .with { $0.stringParam = "70" }
+        let wrong: [UInt8] = try response.serializedBytes()
+        #expect(wrong.withUnsafeBytes { BenchReplyParser.parse($0) }?.timing == nil)
+    }
+
+    @Test func templateAsksForTiming() throws {
+        let input = try BenchInput(app: "noop", name: "input", datatype: "FP32", shape: [-1, 16], choice: .zeros, seed: 1)
+        let plain = try Inference_ModelInferRequest(serializedBytes: try input.requestTemplate(app: "noop"))
+        #expect(plain.parameters["nexus_timing"] == nil)
+        let timed = try Inference_ModelInferRequest(serializedBytes: try input.requestTemplate(app: "noop", timing: true))
+        #expect(timed.parameters["nexus_timing"]?.boolParam == true)
+    }
+
+    @Test func statisticsCutLatencyAtTheProcessBoundaries() {
+        var statistics = BenchStatistics(windowStartNs: 0, windowEndNs: 1_000_000_000, sloMs: 100)
+        // 2 ms end to end: 1 ms in the frontend, of which 0.9 ms in the call, of which 0.1 ms on the backend.
+        let timing = BenchTiming(frontendNs: 1_000_000, callNs: 900_000, backendNs: 100_000)
+        statistics.recordOK(scheduledNs: 10, completedNs: 2_000_010, reply: BenchReply(sloMs: 100, timing: timing))
+        statistics.recordOK(scheduledNs: 20, completedNs: 1_000_020, reply: BenchReply(sloMs: 100))
+        #expect(statistics.hops.client.count == 1)
+        #expect(statistics.hops.client.quantileNs(0.5).map { abs($0 - 1_000_000) <= 20_000 } == true)
+        #expect(statistics.hops.frontend.quantileNs(0.5).map { abs($0 - 100_000) <= 2_000 } == true)
+        #expect(statistics.hops.link.quantileNs(0.5).map { abs($0 - 800_000) <= 16_000 } == true)
+        #expect(statistics.hops.backend.quantileNs(0.5).map { abs($0 - 100_000) <= 2_000 } == true)
+    }
+}

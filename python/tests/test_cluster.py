@@ -459,9 +459,9 @@ class ClusterTest(unittest.TestCase):
         tensor.set_data_from_numpy(array)
         return tensor
 
-    def infer(self, app, array, request_id, client=None):
+    def infer(self, app, array, request_id, client=None, parameters=None):
         result = (client or self.client).infer(app, [self.fp32_input(app, array)], request_id=request_id,
-                                               client_timeout=REQUEST_TIMEOUT_S)
+                                               client_timeout=REQUEST_TIMEOUT_S, parameters=parameters)
         self.assertEqual(result.get_response().id, request_id, "the response must echo the request's id")
         return result
 
@@ -523,6 +523,21 @@ class ClusterTest(unittest.TestCase):
                          "all requests should be served by the torch backend: it registered first and the "
                          "scheduler places a light load on backends in registration order. If placement is not "
                          "meant to follow registration order, this assertion is wrong.")
+
+    @dump_logs_on_failure
+    def test_a_timing_parameters(self):
+        """With the request parameter nexus_timing, the response says where its time went; without it, not."""
+        x, _ = self.classify_reference()
+        plain = self.infer("classify", x, "timing-0").get_response().parameters
+        self.assertNotIn("nexus_frontend_ns", plain)
+        for app, array in (("classify", x), ("detect_and_classify", self.detect_inputs()[0][None])):
+            response = self.infer(app, array, f"timing-{app}", parameters={"nexus_timing": True}).get_response()
+            frontend, call, backend = (response.parameters[k].int64_param
+                                       for k in ("nexus_frontend_ns", "nexus_call_ns", "nexus_backend_ns"))
+            self.assertGreater(backend, 0, f"{app}: the backend's share")
+            self.assertGreater(call, backend, f"{app}: a call's round trip holds its time on the backend")
+            if app == "classify":  # one call: its round trip is inside the request's time in the frontend
+                self.assertGreater(frontend, call)
 
     @dump_logs_on_failure
     def test_b_detect_and_classify_matches_torch(self):

@@ -168,7 +168,9 @@ struct BackendService: Nexus_Cluster_Backend.SimpleServiceProtocol {
                         outbox.expect()
                         let id = message.id
                         server.executor.submit(server.request(message, receivedNs: now)) { outcome in
-                            outbox.add(server.reply(id: id, outcome: outcome))
+                            var reply = server.reply(id: id, outcome: outcome)
+                            reply.backendNs = server.clock.nowNs() - now
+                            outbox.add(reply)
                         }
                     }
                 }

@@ -1,15 +1,51 @@
 import NexusCore
 
-/// What the load generator keeps of one response: only the two parameters the report needs.
+/// What the load generator keeps of one response: only the parameters the report needs.
 public struct BenchReply: Sendable, Equatable {
     /// `nexus_latency_slo_ms` (a double, int64 or uint64 parameter), when the server sent it.
     public var sloMs: Double?
     /// `nexus_runtime` was "simulated".
     public var simulated: Bool
+    /// Where a Nexus frontend says the time went, when the request asked (`--timing`).
+    public var timing: BenchTiming?
 
-    public init(sloMs: Double? = nil, simulated: Bool = false) {
+    public init(sloMs: Double? = nil, simulated: Bool = false, timing: BenchTiming? = nil) {
         self.sloMs = sloMs
         self.simulated = simulated
+        self.timing = timing
+    }
+}
+
+/// `nexus_frontend_ns`, `nexus_call_ns` and `nexus_backend_ns` of one response: the request's time in the
+/// frontend, its model calls' round trips from there, and the backends' share of those (sums over calls).
+public struct BenchTiming: Sendable, Equatable {
+    public var frontendNs: Int64
+    public var callNs: Int64
+    public var backendNs: Int64
+
+    public init(frontendNs: Int64, callNs: Int64, backendNs: Int64) {
+        self.frontendNs = frontendNs
+        self.callNs = callNs
+        self.backendNs = backendNs
+    }
+}
+
+/// One request's latency cut at the process boundaries, from `BenchTiming` and the client's own latency.
+public struct BenchHops: Sendable {
+    /// The client's own time and the client <-> frontend network, both ways (latency - frontend).
+    public var client = LatencyHistogram()
+    /// The frontend's own work (frontend - calls).
+    public var frontend = LatencyHistogram()
+    /// frontend <-> backend, both ways, with gRPC at both ends (calls - backend).
+    public var link = LatencyHistogram()
+    /// On the backend: decode, queue, batch, model, reply (the null model's own share is ~8 µs).
+    public var backend = LatencyHistogram()
+
+    mutating func record(latencyNs: Int64, _ timing: BenchTiming) {
+        client.record(max(0, latencyNs - timing.frontendNs))
+        frontend.record(max(0, timing.frontendNs - timing.callNs))
+        link.record(max(0, timing.callNs - timing.backendNs))
+        backend.record(max(0, timing.backendNs))
     }
 }
 
@@ -35,6 +71,8 @@ public struct BenchStatistics: Sendable {
     /// The first message seen for each error code.
     public private(set) var errorExamples: [String: String] = [:]
     public private(set) var latency = LatencyHistogram()
+    /// Of OK responses that carried `BenchTiming`.
+    public private(set) var hops = BenchHops()
     public private(set) var closed = false
 
     public init(windowStartNs: Int64, windowEndNs: Int64, sloMs: Double?) {
@@ -69,6 +107,7 @@ public struct BenchStatistics: Sendable {
         latency.record(latencyNs)
         if let sloNs, latencyNs <= sloNs { withinSLO += 1 }
         if reply.simulated { simulated += 1 }
+        if let timing = reply.timing { hops.record(latencyNs: latencyNs, timing) }
     }
 
     public mutating func recordError(scheduledNs: Int64, code: String, message: @autoclosure () -> String) {

@@ -124,10 +124,12 @@ public struct BenchInput: Sendable {
         return UInt16(exponent << 10) | UInt16((bits >> 13) & 0x3FF)
     }
 
-    /// The ModelInferRequest every request shares, serialized without its `id`.
-    public func requestTemplate(app: String) throws -> [UInt8] {
+    /// The ModelInferRequest every request shares, serialized without its `id`; `timing` asks a Nexus
+    /// frontend for `nexus_timing` in every response.
+    public func requestTemplate(app: String, timing: Bool = false) throws -> [UInt8] {
         var request = Inference_ModelInferRequest()
         request.modelName = app
+        if timing { request.parameters["nexus_timing"] = .with { $0.boolParam = true } }
         request.inputs = [.with {
             $0.name = name
             $0.datatype = datatype
@@ -182,23 +184,53 @@ enum BenchReplyParser {
     static let sloKey = Array("nexus_latency_slo_ms".utf8)
     static let runtimeKey = Array("nexus_runtime".utf8)
     static let simulatedValue = Array("simulated".utf8)
+    static let frontendKey = Array("nexus_frontend_ns".utf8)
+    static let callKey = Array("nexus_call_ns".utf8)
+    static let backendKey = Array("nexus_backend_ns".utf8)
 
     /// nil when the bytes are not a well-formed message.
     static func parse(_ buffer: UnsafeRawBufferPointer) -> BenchReply? {
         var reader = Reader(buffer: buffer, position: 0, end: buffer.count)
         var reply = BenchReply()
+        var timing = TimingFields()
         while !reader.atEnd {
             guard let (field, wire) = reader.key() else { return nil }
             if field == 4 && wire == 2 {
-                guard let entry = reader.lengthDelimited(), parseEntry(buffer, entry, into: &reply) else { return nil }
+                guard let entry = reader.lengthDelimited(), parseEntry(buffer, entry, into: &reply, timing: &timing) else { return nil }
             } else if !reader.skip(wire) {
                 return nil
             }
         }
+        if let frontend = timing.frontendNs, let call = timing.callNs, let backend = timing.backendNs {
+            reply.timing = BenchTiming(frontendNs: frontend, callNs: call, backendNs: backend)
+        }
         return reply
     }
 
-    private static func parseEntry(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>, into reply: inout BenchReply) -> Bool {
+    struct TimingFields {
+        var frontendNs: Int64?
+        var callNs: Int64?
+        var backendNs: Int64?
+    }
+
+    /// An InferParameter's int64_param (field 2); nil when it holds anything else or is malformed.
+    private static func int64Parameter(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int64?? {
+        var reader = Reader(buffer: buffer, position: range.lowerBound, end: range.upperBound)
+        var value: Int64?
+        while !reader.atEnd {
+            guard let (field, wire) = reader.key() else { return .none }
+            if field == 2 && wire == 0 {
+                guard let v = reader.varint() else { return .none }
+                value = Int64(bitPattern: v)
+            } else if !reader.skip(wire) {
+                return .none
+            }
+        }
+        return .some(value)
+    }
+
+    private static func parseEntry(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>, into reply: inout BenchReply,
+                                   timing: inout TimingFields) -> Bool {
         var reader = Reader(buffer: buffer, position: range.lowerBound, end: range.upperBound)
         var key: Range<Int>?
         var value: Range<Int>?
@@ -209,7 +241,12 @@ enum BenchReplyParser {
             else if !reader.skip(wire) { return false }
         }
         guard let key, let value else { return true }
-        if equal(buffer, key, sloKey) {
+        if equal(buffer, key, frontendKey) || equal(buffer, key, callKey) || equal(buffer, key, backendKey) {
+            guard let parsed = int64Parameter(buffer, value) else { return false }
+            if equal(buffer, key, frontendKey) { timing.frontendNs = parsed }
+            else if equal(buffer, key, callKey) { timing.callNs = parsed }
+            else { timing.backendNs = parsed }
+        } else if equal(buffer, key, sloKey) {
             var reader = Reader(buffer: buffer, position: value.lowerBound, end: value.upperBound)
             while !reader.atEnd {
                 guard let (field, wire) = reader.key() else { return false }

@@ -20,6 +20,8 @@ public struct BenchOptions: Sendable {
     public var connections = 1
     /// Requests as messages of one ModelStreamInfer stream per connection instead of unary ModelInfer calls.
     public var stream = false
+    /// Ask a Nexus frontend where each request's time went (`nexus_timing`), for `BenchReport.hops`.
+    public var timing = false
     public var seed: UInt64 = 1
     /// How long to wait for answers after the last send, plus the SLO; what is still out then is unanswered.
     public var drainSeconds: Double = 10
@@ -68,6 +70,20 @@ public struct BenchReport: Sendable, Encodable {
     @NullEncoded public var sendLag: Latency?
     /// CPU time of this process over the run divided by its wall time.
     public var clientCPUCores: Double
+    /// With `--timing`, of the OK responses that carried it: the latency cut at the process boundaries.
+    @NullEncoded public var hops: Hops?
+
+    public struct Hops: Sendable, Encodable {
+        /// The client's own time and the client <-> frontend network (both ways).
+        public var client: Latency
+        /// The frontend's own work.
+        public var frontend: Latency
+        /// frontend <-> backend (both ways).
+        public var link: Latency
+        /// On the backend, queue and model included.
+        public var backend: Latency
+        public var count: Int
+    }
 
     public func meets(fraction: Double) -> Bool {
         sloMs != nil && sent + notSent > 0 && Double(withinSLO) >= fraction * Double(sent + notSent)
@@ -110,7 +126,7 @@ public final class LoadGenerator: Sendable {
         self.input = input
         self.clients = clients
         streams = options.stream ? clients.map { _ in StreamingCaller() } : []
-        serializer = BenchRequestSerializer(template: try input.requestTemplate(app: options.app))
+        serializer = BenchRequestSerializer(template: try input.requestTemplate(app: options.app, timing: options.timing))
     }
 
     /// Connects `options.connections` clients, checks the server is live, learns the app's input from

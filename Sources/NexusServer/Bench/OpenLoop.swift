@@ -135,6 +135,11 @@ public struct OpenLoop: Sendable {
             func ms(_ q: Double) -> Double { Double(histogram.quantileNs(q) ?? 0) / 1e6 }
             return BenchReport.Latency(p50Ms: ms(0.5), p90Ms: ms(0.9), p99Ms: ms(0.99), maxMs: Double(histogram.maxNs) / 1e6)
         }
+        func hops(_ hops: BenchHops) -> BenchReport.Hops? {
+            guard let client = latency(hops.client), let frontend = latency(hops.frontend), let link = latency(hops.link),
+                  let backend = latency(hops.backend) else { return nil }
+            return BenchReport.Hops(client: client, frontend: frontend, link: link, backend: backend, count: Int(hops.client.count))
+        }
         return BenchReport(
             ratePerSecond: ratePerSecond, durationSeconds: durationSeconds, warmupSeconds: warmupSeconds,
             sent: statistics.sent, notSent: statistics.notSent, completedOK: statistics.ok, withinSLO: statistics.withinSLO,
@@ -144,7 +149,7 @@ public struct OpenLoop: Sendable {
             goodputPerSecond: statistics.goodputPerSecond,
             throughputPerSecond: Double(statistics.ok) / statistics.windowSeconds,
             latency: latency(statistics.latency), simulatedFraction: statistics.simulatedFraction,
-            sendLag: latency(sendLag), clientCPUCores: cpuCores)
+            sendLag: latency(sendLag), clientCPUCores: cpuCores, hops: hops(statistics.hops))
     }
 }
 

@@ -30,6 +30,10 @@ struct ApplicationResult: Sendable {
     var outputs: [(name: String, shape: [Int], values: Data)]
     /// Some call ran on a simulated device (its outputs are zeros).
     var simulated: Bool
+    /// Summed over the request's model calls: each call's round trip from this frontend, and the time its
+    /// backend held it (what `nexus_timing` reports).
+    var callNs: Int64 = 0
+    var backendNs: Int64 = 0
 }
 
 /// Runs one request through its application's tree (DESIGN.md §3.6): each stage's calls go out as soon as
@@ -45,6 +49,9 @@ struct ApplicationRunner: Sendable {
         /// Output name -> shape and FP32 values as the backend sent them (little-endian bytes).
         var outputs: [String: (shape: [Int], bytes: Data)]
         var simulated: Bool
+        /// The successful attempt's round trip from the frontend, and the backend's own share of it.
+        var callNs: Int64 = 0
+        var backendNs: Int64 = 0
     }
 
     var application: ServedApplication { served.served }
@@ -106,6 +113,10 @@ struct ApplicationRunner: Sendable {
         var result = ApplicationResult(outputs: [], simulated: false)
         for (s, stage) in stages.enumerated() {
             let calls = collected[s] ?? []
+            for call in calls {
+                result.callNs += call.callNs
+                result.backendNs += call.backendNs
+            }
             guard let model = models[stage.model] else { continue }
             for output in model.outputs {
                 var data = Data()

@@ -132,6 +132,7 @@ public final class FrontendServer: Sendable {
             guard remainingNs > 0 else {
                 return .failure(.deadlineExceeded("stage '\(stageKey)' has no time left before its deadline"))
             }
+            let sentNs = clock.nowNs()
             let reply = await links.call(.with {
                 $0.sessionID = session
                 $0.model = model
@@ -141,7 +142,8 @@ public final class FrontendServer: Sendable {
             if reply.code == 0 {
                 var outputs: [String: (shape: [Int], bytes: Data)] = [:]
                 for output in reply.outputs { outputs[output.name] = (output.shape.map(Int.init), output.data) }
-                return .success(.init(outputs: outputs, simulated: reply.runtime == "simulated"))
+                return .success(.init(outputs: outputs, simulated: reply.runtime == "simulated",
+                                      callNs: clock.nowNs() - sentNs, backendNs: reply.backendNs))
             }
             let error = InferenceError(statusCode: reply.code, message: reply.message)
             switch error {

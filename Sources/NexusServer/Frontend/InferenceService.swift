@@ -110,9 +110,10 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
     func modelStreamInfer(request: RPCAsyncSequence<Inference_ModelInferRequest, any Error>,
                           response: RPCWriter<Inference_ModelStreamInferResponse>, context: ServerContext) async throws {
         // Requests run concurrently and answer as they finish (matched by the echoed id); an error is an
-        // error_message on the stream, as in Triton, and the stream goes on.
+        // error_message on the stream, as in Triton, and the stream goes on. A discarding group: a
+        // finished request's task is freed at once, not kept for a result nobody reads until the stream ends.
         let outbox = Outbox<Inference_ModelStreamInferResponse>()
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
                 // Everything answered since the last write goes out in one write: one flush, not one per answer.
                 while let answers = await outbox.next() { try await response.write(contentsOf: answers) }
@@ -133,7 +134,6 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
                 }
             }
             outbox.finishInput()
-            try await group.waitForAll()
         }
     }
 
@@ -155,7 +155,8 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
         } catch {
             result = .failure(error)
         }
-        frontend.record(application: application.name, result: result, durationNs: frontend.clock.nowNs() - arrival)
+        let frontendNs = frontend.clock.nowNs() - arrival
+        frontend.record(application: application.name, result: result, durationNs: frontendNs)
         return result.map { answer in
             let kept = request.outputs.isEmpty ? answer.outputs : answer.outputs.filter { output in request.outputs.contains { $0.name == output.name } }
             return .with { response in
@@ -172,10 +173,17 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
                 response.rawOutputContents = kept.map(\.values)
                 response.parameters["nexus_runtime"] = answer.simulated ? Self.simulatedParameter : Self.torchParameter
                 response.parameters["nexus_latency_slo_ms"] = .with { $0.doubleParam = application.served.spec.latencySLOMs }
+                if request.parameters[Self.timingKey]?.boolParam == true {
+                    response.parameters["nexus_frontend_ns"] = .with { $0.int64Param = frontendNs }
+                    response.parameters["nexus_call_ns"] = .with { $0.int64Param = answer.callNs }
+                    response.parameters["nexus_backend_ns"] = .with { $0.int64Param = answer.backendNs }
+                }
             }
         }
     }
 
+    /// A request parameter: when true, the response says where its time went (README: Timing).
+    static let timingKey = "nexus_timing"
     static let simulatedParameter = Inference_InferParameter.with { $0.stringParam = "simulated" }
     static let torchParameter = Inference_InferParameter.with { $0.stringParam = "torch" }
 

@@ -3,7 +3,7 @@ import NexusServer
 
 /// `--event-loop-threads`, for every command that serves or calls over gRPC.
 struct EventLoopFlags: ParsableArguments {
-    @Option(name: .long, help: "Threads that carry this process's sockets and its request handling (default: half the cores, at least 1).")
+    @Option(name: .long, help: "Threads that carry this process's sockets and its request handling; the default is half the cores, at least 1.")
     var eventLoopThreads: Int = EventLoops.defaultThreads
 
     func validate() throws {

@@ -9,26 +9,16 @@ import Synchronization
 /// HTTP/2 stream with HEADERS both ways and several tasks on each side; a stream message costs one DATA
 /// frame, so this is how a client reaches rates unary calls cannot.
 ///
-/// Each stream has a writer that sends, in one `write(contentsOf:)`, every id queued since its last write,
-/// and a reader that resumes each request's continuation. When a stream ends or fails, every request
-/// still waiting on it is answered `client` failed with the reason: none is left hanging.
+/// The stream's writer sends, in one `write(contentsOf:)`, every id queued since its last write (a
+/// `CallQueue`), and its reader answers each request's continuation. When the stream ends or fails, every
+/// request still waiting on it fails (`client`) with the reason: none is left hanging.
 final class StreamingCaller: Sendable {
-    typealias Waiter = CheckedContinuation<BenchOutcome, Never>
-
-    struct State {
-        var queue: [UInt64] = []
-        var writerWaiting: CheckedContinuation<Void, Never>?
-        var pending: [UInt64: Waiter] = [:]
-        /// Set once the stream is over; new calls fail with it at once.
-        var closedReason: String?
-    }
-
-    private let state = Mutex(State())
+    private let calls = CallQueue<UInt64, BenchOutcome>()
 
     /// Runs the stream until the task is cancelled or the stream fails.
     func run(client: GRPCClient<HTTP2ClientTransport.Posix>, serializer: BenchRequestSerializer) async {
         let request = StreamingClientRequest<UInt64> { writer in
-            while let ids = await self.nextIDs() {
+            while let ids = await self.calls.nextBatch() {
                 try await writer.write(contentsOf: ids)
             }
         }
@@ -38,7 +28,7 @@ final class StreamingCaller: Sendable {
                 request: request, descriptor: Inference_GRPCInferenceService.Method.ModelStreamInfer.descriptor,
                 serializer: serializer, deserializer: BenchStreamReplyDeserializer(), options: .defaults
             ) { response in
-                for try await reply in response.messages { self.complete(reply) }
+                for try await reply in response.messages { self.calls.complete(id: reply.id, with: Self.outcome(reply)) }
             }
         } catch let error as RPCError {
             reason = "\(error.code): \(error.message)"
@@ -50,78 +40,35 @@ final class StreamingCaller: Sendable {
 
     /// Sends request `id` on this stream and waits for its answer.
     func call(_ id: UInt64) async -> BenchOutcome {
-        await withCheckedContinuation { (continuation: Waiter) in
-            let (writer, refusal) = state.withLock { state -> (CheckedContinuation<Void, Never>?, String?) in
-                if let reason = state.closedReason { return (nil, reason) }
-                state.pending[id] = continuation
-                state.queue.append(id)
-                defer { state.writerWaiting = nil }
-                return (state.writerWaiting, nil)
-            }
-            if let refusal {
+        await withCheckedContinuation { (continuation: CheckedContinuation<BenchOutcome, Never>) in
+            if let refusal = calls.send(id, id: id, completion: { continuation.resume(returning: $0) }) {
                 continuation.resume(returning: .failed(code: "client", message: "stream closed: \(refusal)"))
-                return
             }
-            writer?.resume()
         }
     }
 
     /// Ends the stream's writer (the reader ends when the server closes its side).
     func finish() { close("the bench finished") }
 
-    private func nextIDs() async -> [UInt64]? {
-        while true {
-            let (ids, closed) = state.withLock { state -> ([UInt64], Bool) in
-                defer { state.queue.removeAll(keepingCapacity: true) }
-                return (state.queue, state.closedReason != nil)
-            }
-            if closed { return nil }
-            if !ids.isEmpty { return ids }
-            await withCheckedContinuation { continuation in
-                let now = state.withLock { state -> Bool in
-                    if !state.queue.isEmpty || state.closedReason != nil { return true }
-                    state.writerWaiting = continuation
-                    return false
-                }
-                if now { continuation.resume() }
-            }
-        }
-    }
-
-    private func complete(_ reply: BenchStreamReply) {
-        guard let waiter = state.withLock({ $0.pending.removeValue(forKey: reply.id) }) else { return }
-        if let error = reply.errorMessage {
-            // Nexus writes "CODE_NAME: message"; the code is the part before the first colon.
-            let code = error.split(separator: ":", maxSplits: 1).first.map { String($0) } ?? "stream"
-            waiter.resume(returning: .failed(code: Self.codeName(code), message: error))
-        } else {
-            waiter.resume(returning: .ok(reply.reply))
-        }
-    }
-
     private func close(_ reason: String) {
-        let (pending, writer) = state.withLock { state -> ([UInt64: Waiter], CheckedContinuation<Void, Never>?) in
-            if state.closedReason == nil { state.closedReason = reason }
-            defer {
-                state.pending = [:]
-                state.queue = []
-                state.writerWaiting = nil
-            }
-            return (state.pending, state.writerWaiting)
+        for (_, completion) in calls.close(reason) {
+            completion(.failed(code: "client", message: "stream closed: \(reason)"))
         }
-        writer?.resume()
-        for waiter in pending.values {
-            waiter.resume(returning: .failed(code: "client", message: "stream closed: \(reason)"))
-        }
+    }
+
+    static func outcome(_ reply: BenchStreamReply) -> BenchOutcome {
+        guard let error = reply.errorMessage else { return .ok(reply.reply) }
+        // Nexus writes "CODE_NAME: message"; the code is the part before the first colon.
+        let code = error.split(separator: ":", maxSplits: 1).first.map { String($0) } ?? "stream"
+        return .failed(code: codeName(code), message: error)
     }
 
     /// The unary path's `RPCError.Code` names for the codes Nexus writes in `error_message`, so both modes
     /// report errors under the same keys.
-    static func codeName(_ upper: String) -> String {
-        let names = ["INVALID_ARGUMENT": "invalidArgument", "NOT_FOUND": "notFound", "RESOURCE_EXHAUSTED": "resourceExhausted",
-                     "DEADLINE_EXCEEDED": "deadlineExceeded", "UNAVAILABLE": "unavailable", "INTERNAL": "internalError"]
-        return names[upper] ?? "stream"
-    }
+    static func codeName(_ upper: String) -> String { codeNames[upper] ?? "stream" }
+
+    static let codeNames = ["INVALID_ARGUMENT": "invalidArgument", "NOT_FOUND": "notFound", "RESOURCE_EXHAUSTED": "resourceExhausted",
+                            "DEADLINE_EXCEEDED": "deadlineExceeded", "UNAVAILABLE": "unavailable", "INTERNAL": "internalError"]
 }
 
 /// One ModelStreamInferResponse as the bench reads it.

@@ -5,23 +5,16 @@ import NexusProtocol
 import NexusRuntime
 import Synchronization
 
-/// One request stream from this frontend to one backend. Calls queue here and a writer sends everything
-/// queued as one batch message; replies are matched to callers by id. When the stream breaks, every call
-/// still waiting is answered "unavailable" at once, so the caller can retry elsewhere; nothing waits for
-/// a dead backend.
+/// One request stream from this frontend to one backend (a `CallQueue`): calls queue here and a writer sends
+/// everything queued as one batch message; replies are matched to callers by id. When the stream breaks,
+/// every call still waiting is answered "unavailable" at once, so the caller can retry elsewhere; nothing
+/// waits for a dead backend.
 final class BackendLink: Sendable {
     typealias Completion = @Sendable (Nexus_Cluster_BackendReply) -> Void
 
-    struct State {
-        var pending: [UInt64: Completion] = [:]
-        var queue: [Nexus_Cluster_BackendRequest] = []
-        var waiter: CheckedContinuation<Void, Never>?
-        var broken = false
-        var nextID: UInt64 = 1
-    }
-
     let address: String
-    private let state = Mutex(State())
+    private let calls = CallQueue<Nexus_Cluster_BackendRequest, Nexus_Cluster_BackendReply>()
+    private let nextID = Atomic<UInt64>(1)
 
     init(address: String, client: GRPCClient<HTTP2ClientTransport.Posix>, log: ServerLog) {
         self.address = address
@@ -30,12 +23,12 @@ final class BackendLink: Sendable {
             options.waitForReady = false
             do {
                 try await Nexus_Cluster_Backend.Client(wrapping: client).execute(options: options, requestProducer: { writer in
-                    while let batch = await self.nextBatch() {
+                    while let batch = await self.calls.nextBatch() {
                         try await writer.write(.with { $0.requests = batch })
                     }
                 }, onResponse: { response in
                     for try await batch in response.messages {
-                        for reply in batch.replies { self.complete(reply) }
+                        for reply in batch.replies { self.calls.complete(id: reply.id, with: reply) }
                     }
                 })
                 self.fail("the backend ended the stream")
@@ -45,61 +38,18 @@ final class BackendLink: Sendable {
         }
     }
 
-    var isBroken: Bool { state.withLock { $0.broken } }
+    var isBroken: Bool { calls.isClosed }
 
     /// False when the link is broken (the caller makes a new one or tries another backend).
     func send(_ request: Nexus_Cluster_BackendRequest, completion: @escaping Completion) -> Bool {
-        let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
-            guard !state.broken else { return (false, nil) }
-            var request = request
-            request.id = state.nextID
-            state.nextID += 1
-            state.pending[request.id] = completion
-            state.queue.append(request)
-            defer { state.waiter = nil }
-            return (true, state.waiter)
-        }
-        waiter?.resume()
-        return accepted
-    }
-
-    private func nextBatch() async -> [Nexus_Cluster_BackendRequest]? {
-        while true {
-            let (batch, broken) = state.withLock { state -> ([Nexus_Cluster_BackendRequest], Bool) in
-                defer { state.queue = [] }
-                return (state.queue, state.broken)
-            }
-            if broken { return nil }
-            if !batch.isEmpty { return batch }
-            await withCheckedContinuation { continuation in
-                let now = state.withLock { state -> Bool in
-                    if !state.queue.isEmpty || state.broken { return true }
-                    state.waiter = continuation
-                    return false
-                }
-                if now { continuation.resume() }
-            }
-        }
-    }
-
-    private func complete(_ reply: Nexus_Cluster_BackendReply) {
-        let completion = state.withLock { $0.pending.removeValue(forKey: reply.id) }
-        completion?(reply)
+        var request = request
+        request.id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        return calls.send(request, id: request.id, completion: completion) == nil
     }
 
     /// Breaks the link: every waiting call is answered unavailable.
     func fail(_ reason: String) {
-        let (pending, waiter) = state.withLock { state -> ([UInt64: Completion], CheckedContinuation<Void, Never>?) in
-            state.broken = true
-            defer {
-                state.pending = [:]
-                state.queue = []
-                state.waiter = nil
-            }
-            return (state.pending, state.waiter)
-        }
-        waiter?.resume()
-        for (id, completion) in pending {
+        for (id, completion) in calls.close(reason) {
             completion(.with {
                 $0.id = id
                 $0.code = 14

@@ -1,0 +1,78 @@
+import Synchronization
+
+/// Calls multiplexed over one stream: requests queue here for the stream's one writer task, which sends
+/// everything queued since its last write as one batch (many per write at high rates, one at low rates, no
+/// timer), and each caller's completion waits under its id for the reply read off the stream.
+///
+/// Registering a completion and queueing its request happen under one lock, as do closing and taking the
+/// completions still waiting, so every call is answered exactly once: by its reply, or by whoever closed
+/// the queue (a broken stream), never both and never neither.
+final class CallQueue<Request: Sendable, Reply: Sendable>: Sendable {
+    typealias Completion = @Sendable (Reply) -> Void
+
+    private struct State {
+        var queue: [Request] = []
+        var pending: [UInt64: Completion] = [:]
+        var writer: CheckedContinuation<Void, Never>?
+        var closedReason: String?
+    }
+
+    private let state = Mutex(State())
+
+    /// Queues `request` and keeps `completion` for the reply with `id`. Returns why not when the queue is
+    /// closed (then `completion` is not kept and the caller answers itself).
+    func send(_ request: Request, id: UInt64, completion: @escaping Completion) -> String? {
+        let (writer, refusal) = state.withLock { state -> (CheckedContinuation<Void, Never>?, String?) in
+            if let reason = state.closedReason { return (nil, reason) }
+            state.pending[id] = completion
+            state.queue.append(request)
+            defer { state.writer = nil }
+            return (state.writer, nil)
+        }
+        writer?.resume()
+        return refusal
+    }
+
+    /// The writer's next batch: everything queued, once there is something; nil once the queue is closed.
+    func nextBatch() async -> [Request]? {
+        while true {
+            let (batch, closed) = state.withLock { state -> ([Request], Bool) in
+                defer { state.queue.removeAll(keepingCapacity: true) }
+                return (state.queue, state.closedReason != nil)
+            }
+            if closed { return nil }
+            if !batch.isEmpty { return batch }
+            await withCheckedContinuation { continuation in
+                let now = state.withLock { state -> Bool in
+                    if !state.queue.isEmpty || state.closedReason != nil { return true }
+                    state.writer = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        }
+    }
+
+    /// Answers the call `id` with `reply`; a reply for no waiting call (already answered) is ignored.
+    func complete(id: UInt64, with reply: Reply) {
+        state.withLock { $0.pending.removeValue(forKey: id) }?(reply)
+    }
+
+    /// Closes the queue (the first reason stays) and returns the calls still waiting, for the caller to
+    /// answer; a second close returns none.
+    func close(_ reason: String) -> [(id: UInt64, completion: Completion)] {
+        let (pending, writer) = state.withLock { state -> ([UInt64: Completion], CheckedContinuation<Void, Never>?) in
+            if state.closedReason == nil { state.closedReason = reason }
+            defer {
+                state.pending = [:]
+                state.queue = []
+                state.writer = nil
+            }
+            return (state.pending, state.writer)
+        }
+        writer?.resume()
+        return pending.map { ($0.key, $0.value) }
+    }
+
+    var isClosed: Bool { state.withLock { $0.closedReason != nil } }
+}

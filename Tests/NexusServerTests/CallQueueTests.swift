@@ -1,0 +1,39 @@
+@testable import NexusServer
+import Synchronization
+import Testing
+
+@Suite struct CallQueueTests {
+    @Test func repliesReachTheirCallersOnce() async {
+        let queue = CallQueue<String, Int>()
+        let answers = Mutex<[UInt64: [Int]]>([:])
+        for id: UInt64 in 1...3 {
+            #expect(queue.send("request \(id)", id: id) { reply in answers.withLock { $0[id, default: []].append(reply) } } == nil)
+        }
+        #expect(await queue.nextBatch() == ["request 1", "request 2", "request 3"], "one batch of everything queued")
+        queue.complete(id: 2, with: 20)
+        queue.complete(id: 2, with: 21)  // a second reply for the same call is ignored
+        queue.complete(id: 9, with: 90)  // so is one for no call
+        #expect(answers.withLock { $0 } == [2: [20]])
+    }
+
+    @Test func closingAnswersWhatWaitsAndRefusesWhatComes() async {
+        let queue = CallQueue<String, Int>()
+        _ = queue.send("a", id: 1) { _ in }
+        _ = queue.send("b", id: 2) { _ in }
+        queue.complete(id: 1, with: 10)
+        let waiting = queue.close("stream broke")
+        #expect(waiting.map(\.id) == [2])
+        #expect(queue.close("again").isEmpty, "a call is handed out once")
+        #expect(queue.send("c", id: 3) { _ in Issue.record("a refused call must not be kept") } == "stream broke")
+        #expect(queue.isClosed)
+        #expect(await queue.nextBatch() == nil)
+    }
+
+    @Test func aWaitingWriterWakesForTheNextRequest() async {
+        let queue = CallQueue<Int, Int>()
+        async let batch = queue.nextBatch()
+        // The writer may or may not be waiting yet: either way it gets the request.
+        _ = queue.send(7, id: 7) { _ in }
+        #expect(await batch == [7])
+    }
+}

@@ -6,7 +6,8 @@ NEXUS_TEST_REPO, default out/test-models, written by python/export_models.py --s
 tritonclient[grpc]. See python/tests/README.md. Expected outputs are computed here with torch from the same
 TorchScript files the backend loads.
 
-The tests run in name order and share one cluster; test_e kills the torch backend, so it runs last.
+The tests run in name order and share one cluster; test_e kills the torch backend and test_f stops the rest,
+so they run last.
 """
 import functools
 import json
@@ -763,6 +764,19 @@ class ClusterTest(unittest.TestCase):
               f"re-planned {replanned_at - killed_at:.1f} s after the kill "
               f"(planVersion {plan_before} -> {final['planVersion']}, {final.get('lastPlanReason')!r})",
               file=sys.stderr)
+
+    @dump_logs_on_failure
+    def test_f_sigterm_stops_each_process(self):
+        """SIGTERM ends every process, first the backend while the frontend still holds a stream to it."""
+        x, _ = self.classify_reference()
+        self.infer("classify", x, "before-sigterm")  # the frontend's stream to the simulated backend is open
+        for process in (self.simulated_backend, self.frontend, self.scheduler):
+            process.popen.send_signal(signal.SIGTERM)
+            try:
+                code = process.popen.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.fail(f"{process.name} still runs 15 s after SIGTERM")
+            self.assertEqual(code, 0, f"{process.name} exit status after SIGTERM")
 
 
 if __name__ == "__main__":

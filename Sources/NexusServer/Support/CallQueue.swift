@@ -33,22 +33,30 @@ final class CallQueue<Request: Sendable, Reply: Sendable>: Sendable {
         return refusal
     }
 
-    /// The writer's next batch: everything queued, once there is something; nil once the queue is closed.
+    /// The writer's next batch: everything queued, once there is something; nil once the queue is closed
+    /// or the writer's task is cancelled (the RPC it writes to is over).
     func nextBatch() async -> [Request]? {
         while true {
             let (batch, closed) = state.withLock { state -> ([Request], Bool) in
                 defer { state.queue.removeAll(keepingCapacity: true) }
                 return (state.queue, state.closedReason != nil)
             }
-            if closed { return nil }
+            if closed || Task.isCancelled { return nil }
             if !batch.isEmpty { return batch }
-            await withCheckedContinuation { continuation in
-                let now = state.withLock { state -> Bool in
-                    if !state.queue.isEmpty || state.closedReason != nil { return true }
-                    state.writer = continuation
-                    return false
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    let now = state.withLock { state -> Bool in
+                        if !state.queue.isEmpty || state.closedReason != nil || Task.isCancelled { return true }
+                        state.writer = continuation
+                        return false
+                    }
+                    if now { continuation.resume() }
                 }
-                if now { continuation.resume() }
+            } onCancel: {
+                state.withLock { state in
+                    defer { state.writer = nil }
+                    return state.writer
+                }?.resume()
             }
         }
     }

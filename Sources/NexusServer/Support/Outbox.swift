@@ -2,7 +2,8 @@ import Synchronization
 
 /// Answers produced on executor threads, handed to one writer task in whatever batches have accumulated
 /// since its last write: one stream message carries many replies at high rates and one at low rates,
-/// with no timer. `next()` returns nil once input has finished and every expected item was taken.
+/// with no timer. `next()` returns nil once input has finished and every expected item was taken, or once
+/// its task is cancelled.
 final class Outbox<Item: Sendable>: Sendable {
     private struct State {
         var items: [Item] = []
@@ -50,13 +51,23 @@ final class Outbox<Item: Sendable>: Sendable {
             case .done: return nil
             case .wait:
                 if Task.isCancelled { return nil }
-                await withCheckedContinuation { continuation in
-                    let resumeNow = state.withLock { state -> Bool in
-                        if !state.items.isEmpty || (state.inputFinished && state.expected <= 0) { return true }
-                        state.waiter = continuation
-                        return false
+                // A cancelled writer (its stream broke) must wake, or the handler waiting for it never ends
+                // and the server's graceful shutdown waits forever. The flag is checked under the lock the
+                // cancellation handler takes, so the wake-up cannot fall between the check and the wait.
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { continuation in
+                        let resumeNow = state.withLock { state -> Bool in
+                            if !state.items.isEmpty || (state.inputFinished && state.expected <= 0) || Task.isCancelled { return true }
+                            state.waiter = continuation
+                            return false
+                        }
+                        if resumeNow { continuation.resume() }
                     }
-                    if resumeNow { continuation.resume() }
+                } onCancel: {
+                    state.withLock { state in
+                        defer { state.waiter = nil }
+                        return state.waiter
+                    }?.resume()
                 }
             }
         }

@@ -36,4 +36,20 @@ import Testing
         _ = queue.send(7, id: 7) { _ in }
         #expect(await batch == [7])
     }
+
+    /// A writer whose RPC is over is cancelled: it must wake and end, or the handler awaiting it never
+    /// finishes and the server's graceful shutdown waits forever (a backend that ignored SIGTERM).
+    @Test(.timeLimit(.minutes(1))) func aCancelledWriterWakes() async {
+        let queue = CallQueue<Int, Int>()
+        let writer = Task { await queue.nextBatch() }
+        let outbox = Outbox<Int>()
+        outbox.expect()
+        let reader = Task { await outbox.next() }
+        // Both parked (not merely not started: a task cancelled before it waits returns nil anyway).
+        while !(queue.writerIsWaiting && outbox.writerIsWaiting) { await Task.yield() }
+        writer.cancel()
+        reader.cancel()
+        #expect(await writer.value == nil)
+        #expect(await reader.value == nil)
+    }
 }

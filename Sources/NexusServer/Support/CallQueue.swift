@@ -43,21 +43,7 @@ final class CallQueue<Request: Sendable, Reply: Sendable>: Sendable {
             }
             if closed || Task.isCancelled { return nil }
             if !batch.isEmpty { return batch }
-            await withTaskCancellationHandler {
-                await withCheckedContinuation { continuation in
-                    let now = state.withLock { state -> Bool in
-                        if !state.queue.isEmpty || state.closedReason != nil || Task.isCancelled { return true }
-                        state.writer = continuation
-                        return false
-                    }
-                    if now { continuation.resume() }
-                }
-            } onCancel: {
-                state.withLock { state in
-                    defer { state.writer = nil }
-                    return state.writer
-                }?.resume()
-            }
+            await state.park(at: \.writer) { !$0.queue.isEmpty || $0.closedReason != nil }
         }
     }
 
@@ -83,4 +69,7 @@ final class CallQueue<Request: Sendable, Reply: Sendable>: Sendable {
     }
 
     var isClosed: Bool { state.withLock { $0.closedReason != nil } }
+
+    /// The writer is parked in `nextBatch` (for tests).
+    var writerIsWaiting: Bool { state.withLock { $0.writer != nil } }
 }

@@ -35,6 +35,9 @@ final class Outbox<Item: Sendable>: Sendable {
         waiter?.resume()
     }
 
+    /// The writer is parked in `next` (for tests).
+    var writerIsWaiting: Bool { state.withLock { $0.waiter != nil } }
+
     func next() async -> [Item]? {
         while true {
             let step = state.withLock { state -> OutboxStep<Item> in
@@ -52,23 +55,8 @@ final class Outbox<Item: Sendable>: Sendable {
             case .wait:
                 if Task.isCancelled { return nil }
                 // A cancelled writer (its stream broke) must wake, or the handler waiting for it never ends
-                // and the server's graceful shutdown waits forever. The flag is checked under the lock the
-                // cancellation handler takes, so the wake-up cannot fall between the check and the wait.
-                await withTaskCancellationHandler {
-                    await withCheckedContinuation { continuation in
-                        let resumeNow = state.withLock { state -> Bool in
-                            if !state.items.isEmpty || (state.inputFinished && state.expected <= 0) || Task.isCancelled { return true }
-                            state.waiter = continuation
-                            return false
-                        }
-                        if resumeNow { continuation.resume() }
-                    }
-                } onCancel: {
-                    state.withLock { state in
-                        defer { state.waiter = nil }
-                        return state.waiter
-                    }?.resume()
-                }
+                // and the server's graceful shutdown waits forever.
+                await state.park(at: \.waiter) { !$0.items.isEmpty || ($0.inputFinished && $0.expected <= 0) }
             }
         }
     }

@@ -56,8 +56,6 @@ final class ApplicationRunnerTests: XCTestCase {
     /// Floats as the little-endian bytes a backend sends.
     static func bytes(_ values: [Float]) -> Data { values.withUnsafeBytes { Data($0) } }
 
-    static func floats(_ data: Data) -> [Float] { data.floats }
-
     func input(value: Float) -> CallInput {
         .tensor(dtype: .fp32, shape: [1, 8, 8], data: Self.bytes([Float](repeating: value, count: 64)))
     }
@@ -87,14 +85,14 @@ final class ApplicationRunnerTests: XCTestCase {
             guard case let .tensor(dtype, shape, data) = call.input else { return XCTFail("a crop of an FP32 input is a tensor") }
             XCTAssertEqual(dtype, .fp32)
             XCTAssertEqual(shape, [1, 8, 8])
-            XCTAssertEqual(Set(Self.floats(data)), [0.25], "a crop of a constant image is that constant")
+            XCTAssertEqual(Set(data.floats), [0.25], "a crop of a constant image is that constant")
         }
 
         XCTAssertEqual(result.outputs.map(\.name), ["detect/boxes", "cars/logits", "scene/logits"])
         XCTAssertEqual(result.outputs.map(\.shape), [[1, 3, 5], [2, 2], [1, 2]])
-        XCTAssertEqual(Self.floats(result.outputs[0].values), boxes)
-        XCTAssertEqual(Self.floats(result.outputs[1].values), [1, 1, 1, 1])
-        XCTAssertEqual(Self.floats(result.outputs[2].values), [2, 1])
+        XCTAssertEqual(result.outputs[0].values.floats, boxes)
+        XCTAssertEqual(result.outputs[1].values.floats, [1, 1, 1, 1])
+        XCTAssertEqual(result.outputs[2].values.floats, [2, 1])
         XCTAssertTrue(result.simulated, "one call ran on a simulated device")
     }
 
@@ -147,7 +145,7 @@ final class ApplicationRunnerTests: XCTestCase {
 
         XCTAssertEqual(calls.withLock { $0.map(\.deadlineNs) }, [5 + 49_000_000])
         XCTAssertEqual(result.outputs.map(\.name), ["classify/logits"])
-        XCTAssertEqual(Self.floats(result.outputs[0].values), [3, 4])
+        XCTAssertEqual(result.outputs[0].values.floats, [3, 4])
         XCTAssertFalse(result.simulated)
     }
 

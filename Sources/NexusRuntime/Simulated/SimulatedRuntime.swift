@@ -1,10 +1,10 @@
 import Glibc
 import NexusCore
 
-/// A SIMULATED device (DESIGN.md §3.7): each batch takes its profile's median latency on the real clock
-/// (to within a few µs)
-/// and returns zeros of the declared output shapes. For CPU tests, the engine-overhead benchmark and
-/// `nexus serve` without libtorch; never a stand-in for real models, and it says so in `deviceDescription`.
+/// A SIMULATED device (DESIGN.md §3.7): each batch takes its profile's median latency on the real clock (to
+/// within a few µs) and returns zeros of the declared output shapes. For CPU tests, the engine-overhead
+/// benchmark and `nexus serve` without libtorch; never a stand-in for real models, and it says so in
+/// `deviceDescription`.
 public final class SimulatedRuntime: ModelRuntime, @unchecked Sendable {
     /// Median latency in ms per model and batch size; a prefix-family head takes 0 (profiles have no heads).
     public let profiles: [String: ModelProfile]

@@ -129,7 +129,7 @@ public struct BenchInput: Sendable {
     public func requestTemplate(app: String, timing: Bool = false) throws -> [UInt8] {
         var request = Inference_ModelInferRequest()
         request.modelName = app
-        if timing { request.parameters["nexus_timing"] = .with { $0.boolParam = true } }
+        if timing { request.parameters[NexusParameters.timing] = .with { $0.boolParam = true } }
         request.inputs = [.with {
             $0.name = name
             $0.datatype = datatype
@@ -181,12 +181,14 @@ struct BenchReplyDeserializer: MessageDeserializer {
 /// A minimal protobuf walk over ModelInferResponse: parameters is `map<string, InferParameter>` (entries with
 /// key = 1, value = 2); InferParameter is a oneof bool = 1, int64 = 2, string = 3, double = 4, uint64 = 5.
 enum BenchReplyParser {
-    static let sloKey = Array("nexus_latency_slo_ms".utf8)
-    static let runtimeKey = Array("nexus_runtime".utf8)
+    static let sloKey = Array(NexusParameters.latencySLOMs.utf8)
+    static let runtimeKey = Array(NexusParameters.runtime.utf8)
     static let simulatedValue = Array("simulated".utf8)
-    static let frontendKey = Array("nexus_frontend_ns".utf8)
-    static let callKey = Array("nexus_call_ns".utf8)
-    static let backendKey = Array("nexus_backend_ns".utf8)
+    static let timingKeys: [(key: [UInt8], field: WritableKeyPath<TimingFields, Int64?> & Sendable)] = [
+        (Array(NexusParameters.frontendNs.utf8), \.frontendNs),
+        (Array(NexusParameters.callNs.utf8), \.callNs),
+        (Array(NexusParameters.backendNs.utf8), \.backendNs),
+    ]
 
     /// nil when the bytes are not a well-formed message.
     static func parse(_ buffer: UnsafeRawBufferPointer) -> BenchReply? {
@@ -241,11 +243,9 @@ enum BenchReplyParser {
             else if !reader.skip(wire) { return false }
         }
         guard let key, let value else { return true }
-        if equal(buffer, key, frontendKey) || equal(buffer, key, callKey) || equal(buffer, key, backendKey) {
+        if let field = timingKeys.first(where: { equal(buffer, key, $0.key) })?.field {
             guard let parsed = int64Parameter(buffer, value) else { return false }
-            if equal(buffer, key, frontendKey) { timing.frontendNs = parsed }
-            else if equal(buffer, key, callKey) { timing.callNs = parsed }
-            else { timing.backendNs = parsed }
+            timing[keyPath: field] = parsed
         } else if equal(buffer, key, sloKey) {
             var reader = Reader(buffer: buffer, position: value.lowerBound, end: value.upperBound)
             while !reader.atEnd {

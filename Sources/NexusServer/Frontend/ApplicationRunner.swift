@@ -116,13 +116,13 @@ struct ApplicationRunner: Sendable {
             for call in calls {
                 result.callNs += call.callNs
                 result.backendNs += call.backendNs
+                result.simulated = result.simulated || call.simulated
             }
             guard let model = models[stage.model] else { continue }
             for output in model.outputs {
                 var data = Data()
                 for call in calls {
                     if let bytes = call.outputs[output.name]?.bytes { data.append(bytes) }
-                    result.simulated = result.simulated || call.simulated
                 }
                 result.outputs.append(("\(stage.name)/\(output.name)", [calls.count] + output.shape, data))
             }

@@ -125,14 +125,15 @@ public final class FrontendServer: Sendable {
     func call(stageKey: String, session: String, model: String, input: CallInput, deadlineNs: Int64) async -> Result<ApplicationRunner.CallOutput, InferenceError> {
         counts.withLock { $0[stageKey, default: 0] += 1 }
         var excluded: UInt64?
-        var lastError = InferenceError.unavailable("no backend serves session '\(session)' (stage '\(stageKey)')")
+        // Built only on failure: the messages are off the path of a call that succeeds.
+        var lastError: InferenceError?
         for _ in 0..<2 {
-            guard let target = routes.pick(session: session, excluding: excluded) else { return .failure(lastError) }
-            let remainingNs = deadlineNs - clock.nowNs()
+            guard let target = routes.pick(session: session, excluding: excluded) else { break }
+            let sentNs = clock.nowNs()
+            let remainingNs = deadlineNs - sentNs
             guard remainingNs > 0 else {
                 return .failure(.deadlineExceeded("stage '\(stageKey)' has no time left before its deadline"))
             }
-            let sentNs = clock.nowNs()
             let reply = await links.call(.with {
                 $0.sessionID = session
                 $0.model = model
@@ -154,7 +155,7 @@ public final class FrontendServer: Sendable {
                 return .failure(error)
             }
         }
-        return .failure(lastError)
+        return .failure(lastError ?? .unavailable("no backend serves session '\(session)' (stage '\(stageKey)')"))
     }
 
     func record(application: String, result: Result<ApplicationResult, InferenceError>, durationNs: Int64) {

@@ -171,19 +171,17 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
                     }
                 }
                 response.rawOutputContents = kept.map(\.values)
-                response.parameters["nexus_runtime"] = answer.simulated ? Self.simulatedParameter : Self.torchParameter
-                response.parameters["nexus_latency_slo_ms"] = .with { $0.doubleParam = application.served.spec.latencySLOMs }
-                if request.parameters[Self.timingKey]?.boolParam == true {
-                    response.parameters["nexus_frontend_ns"] = .with { $0.int64Param = frontendNs }
-                    response.parameters["nexus_call_ns"] = .with { $0.int64Param = answer.callNs }
-                    response.parameters["nexus_backend_ns"] = .with { $0.int64Param = answer.backendNs }
+                response.parameters[NexusParameters.runtime] = answer.simulated ? Self.simulatedParameter : Self.torchParameter
+                response.parameters[NexusParameters.latencySLOMs] = .with { $0.doubleParam = application.served.spec.latencySLOMs }
+                if request.parameters[NexusParameters.timing]?.boolParam == true {
+                    response.parameters[NexusParameters.frontendNs] = .with { $0.int64Param = frontendNs }
+                    response.parameters[NexusParameters.callNs] = .with { $0.int64Param = answer.callNs }
+                    response.parameters[NexusParameters.backendNs] = .with { $0.int64Param = answer.backendNs }
                 }
             }
         }
     }
 
-    /// A request parameter: when true, the response says where its time went (README: Timing).
-    static let timingKey = "nexus_timing"
     static let simulatedParameter = Inference_InferParameter.with { $0.stringParam = "simulated" }
     static let torchParameter = Inference_InferParameter.with { $0.stringParam = "torch" }
 

@@ -83,4 +83,60 @@ final class OIPRequestTests: XCTestCase {
         jpeg.rawInputContents = [Data([9, 0, 0, 0, 0xFF])]
         XCTAssertThrowsError(try OIPRequest.input(of: jpeg, root: framed))
     }
+
+    var framed: ModelInterface {
+        ModelInterface(ModelSpec(
+            name: "framed", directory: "", filePath: "", input: TensorSpec(name: "input", dtype: .fp32, shape: [3, 4, 4]),
+            maxBatch: 8, outputs: [TensorSpec(name: "logits", dtype: .fp32, shape: [10])],
+            preprocess: PreprocessSpec(height: 4, width: 4, mean: [0, 0, 0], std: [1, 1, 1])))
+    }
+
+    func invalidArgument(_ request: Inference_ModelInferRequest, root: ModelInterface, file: StaticString = #filePath, line: UInt = #line) -> String {
+        do {
+            _ = try OIPRequest.input(of: request, root: root)
+            XCTFail("accepted a malformed request", file: file, line: line)
+        } catch {
+            if case let .invalidArgument(message) = error { return message }
+            XCTFail("expected invalid argument, got \(error)", file: file, line: line)
+        }
+        return ""
+    }
+
+    /// The shape that trapped the frontend (an unchecked product of the BYTES shape), and the negative shape
+    /// whose product is 1 and that let a JPEG through: both INVALID_ARGUMENT naming the field.
+    func testBytesShapesThatOverflowOrAreNegativeAreRejected() {
+        var jpeg = request(datatype: "BYTES", shape: [4_294_967_296, 4_294_967_296])
+        jpeg.rawInputContents = [Data([3, 0, 0, 0, 0xFF, 0xD8, 0xFF])]
+        let overflow = invalidArgument(jpeg, root: framed)
+        XCTAssertTrue(overflow.contains("inputs[0] ('input').shape") && overflow.contains("exceeds"), overflow)
+        jpeg.inputs[0].shape = [-1, -1]
+        let negative = invalidArgument(jpeg, root: framed)
+        XCTAssertTrue(negative.contains("dimension 0 is -1") && negative.contains("at least 1"), negative)
+        jpeg.inputs[0].shape = [2]
+        XCTAssertTrue(invalidArgument(jpeg, root: framed).contains("exactly 1 encoded image, the shape holds 2"))
+        jpeg.inputs[0].shape = [Int64.max, Int64.max, 0]
+        XCTAssertTrue(invalidArgument(jpeg, root: framed).contains("dimension 2 is 0"))
+    }
+
+    func testNumericShapesWithANegativeOrZeroDimensionAreRejected() {
+        XCTAssertTrue(invalidArgument(request(shape: [-1, -3, 4, 4])).contains("dimension 0 is -1"))
+        XCTAssertTrue(invalidArgument(request(shape: [1, 3, 0, 4], bytes: 0)).contains("dimension 2 is 0"))
+        let huge = invalidArgument(request(shape: [Int64](repeating: 2, count: 100_000)))
+        XCTAssertTrue(huge.contains("(100000 dimensions)") && huge.utf8.count < 400, "\(huge.prefix(400))")
+    }
+
+    func testDataSentTwiceIsRejected() {
+        var twice = request()
+        twice.inputs[0].contents.fp32Contents = [Float](repeating: 0.5, count: 48)
+        XCTAssertTrue(invalidArgument(twice).contains("data given twice"))
+    }
+
+    /// A 16 KB name echoed in full made the error too large to deliver; errors quote at most 64 characters.
+    func testClientStringsInErrorsAreCut() {
+        let long = String(repeating: "n", count: 16_384)
+        let name = invalidArgument(request(name: long))
+        XCTAssertTrue(name.contains("(16384 bytes)") && name.utf8.count < 300, "\(name.prefix(300))")
+        let datatype = invalidArgument(request(datatype: long))
+        XCTAssertTrue(datatype.contains("(16384 bytes)") && datatype.utf8.count < 400, "\(datatype.prefix(400))")
+    }
 }

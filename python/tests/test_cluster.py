@@ -643,6 +643,31 @@ class ClusterTest(unittest.TestCase):
             expect_raw("INVALID_ARGUMENT", ["limit", "at most", "maximum", "too large", "exceeds"],
                        [100000, 3, 32, 32], full, "oversize")
             self.assert_good_request("oversize")
+
+            # The request that trapped the frontend: a BYTES shape whose element count overflows 64 bits;
+            # and a negative shape whose product is 1. Both refused, and the frontend lives on.
+            def expect_bytes(shape, what):
+                request = service_pb2.ModelInferRequest(model_name="classify", id=what)
+                tensor = request.inputs.add()
+                tensor.name, tensor.datatype = name, "BYTES"
+                tensor.shape.extend(shape)
+                request.raw_input_contents.append(b"\x03\x00\x00\x00\xff\xd8\xff")
+                with self.assertRaises(grpc.RpcError, msg=what) as caught:
+                    stub.ModelInfer(request, timeout=REQUEST_TIMEOUT_S)
+                self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT, what)
+                self.assertIn("shape", caught.exception.details(), what)
+                self.assert_good_request(what)
+
+            expect_bytes([4294967296, 4294967296], "bytes shape overflow")
+            expect_bytes([-1, -1], "negative bytes shape")
+
+            # A 16 KB application name: the error quotes it cut short, so it is deliverable.
+            request = service_pb2.ModelInferRequest(model_name="x" * 16384, id="long-name")
+            with self.assertRaises(grpc.RpcError) as caught:
+                stub.ModelInfer(request, timeout=REQUEST_TIMEOUT_S)
+            self.assertEqual(caught.exception.code(), grpc.StatusCode.NOT_FOUND)
+            self.assertLess(len(caught.exception.details()), 1024, "the error quotes the name cut short")
+            self.assert_good_request("long name")
         finally:
             channel.close()
 

@@ -12,18 +12,19 @@ public enum InputCheck {
     /// `rawShape` may carry a leading batch dimension of 1.
     public static func check(dtype: TensorDType, rawShape: [Int], byteCount: Int, for spec: ModelSpec) throws(InferenceError) -> InputForm {
         let shape = rawShape.count > 1 && rawShape.first == 1 && rawShape.count != spec.input.shape.count ? Array(rawShape.dropFirst()) : rawShape
-        if shape.isEmpty || shape.contains(where: { $0 <= 0 }) {
-            throw .invalidArgument("input '\(spec.input.name)' shape \(rawShape): every dimension must be at least 1")
+        if shape.isEmpty {
+            throw .invalidArgument("input '\(spec.input.name)' shape []: a tensor needs at least one dimension")
         }
-        // Overflow-checked: the shape comes from the client, and a product past Int.max must be an error, not a trap.
-        let expectedBytes = shape.reduce(Optional(dtype.byteSize)) { product, size in
-            product.flatMap { let (value, overflow) = $0.multipliedReportingOverflow(by: size); return overflow ? nil : value }
-        }
-        guard let expectedBytes else {
-            throw .invalidArgument("input '\(spec.input.name)' shape \(rawShape) of \(dtype.rawValue) is larger than any request can be")
+        let expectedBytes: Int
+        switch ClientShape.byteCount(shape, elementBytes: dtype.byteSize) {
+        case let .success(bytes): expectedBytes = bytes
+        case .failure(.dimensionBelowOne):
+            throw .invalidArgument("input '\(spec.input.name)' shape \(ClientShape.describe(rawShape)): every dimension must be at least 1")
+        case .failure(.overflow):
+            throw .invalidArgument("input '\(spec.input.name)' shape \(ClientShape.describe(rawShape)) of \(dtype.rawValue) is larger than any request can be (more than \(Int.max) bytes)")
         }
         guard byteCount == expectedBytes else {
-            throw .invalidArgument("input '\(spec.input.name)' has \(byteCount) bytes; shape \(rawShape) of \(dtype.rawValue) needs \(expectedBytes)")
+            throw .invalidArgument("input '\(spec.input.name)' has \(byteCount) bytes; shape \(ClientShape.describe(rawShape)) of \(dtype.rawValue) needs \(expectedBytes)")
         }
         if shape == spec.input.shape {
             guard dtype == spec.input.dtype else {
@@ -39,6 +40,6 @@ public enum InputCheck {
         }
         var expected = "\(spec.input.shape) of \(spec.input.dtype.rawValue)"
         if spec.preprocess != nil { expected += ", or an image [height, width, \(spec.input.shape[0])] of UINT8" }
-        throw .invalidArgument("input '\(spec.input.name)' shape \(rawShape) does not match model '\(spec.name)': expected \(expected)")
+        throw .invalidArgument("input '\(spec.input.name)' shape \(ClientShape.describe(rawShape)) does not match model '\(spec.name)': expected \(expected)")
     }
 }

@@ -149,7 +149,7 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
             let root = try rootModel(application)
             let input = try OIPRequest.input(of: request, root: root, checkSpec: application.rootCheckSpec ?? root.checkSpec)
             if let unknown = request.outputs.first(where: { !application.outputNames.contains($0.name) }) {
-                throw .invalidArgument("outputs: '\(unknown.name)' is not an output of '\(application.name)' (outputs: \(application.outputNames.sorted().joined(separator: ", ")))")
+                throw .invalidArgument("outputs: '\(ClientText.quote(unknown.name))' is not an output of '\(application.name)' (outputs: \(application.outputNames.sorted().joined(separator: ", ")))")
             }
             result = await frontend.run(application, input: input, arrivalNs: arrival)
         } catch {
@@ -195,7 +195,7 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
 
     func notFound(_ name: String) -> InferenceError {
         let served = frontend.applicationNames
-        return .notFound("application '\(name)' is not served here (served: \(served.isEmpty ? "none yet: not registered with the scheduler" : served.joined(separator: ", ")))")
+        return .notFound("application '\(ClientText.quote(name))' is not served here (served: \(served.isEmpty ? "none yet: not registered with the scheduler" : served.joined(separator: ", ")))")
     }
 
     func rootModel(_ application: FrontendApplication) throws(InferenceError) -> ModelInterface {

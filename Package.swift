@@ -64,6 +64,6 @@ let package = Package(
         .testTarget(name: "NexusConfigTests", dependencies: ["NexusConfig"]),
         .testTarget(name: "NexusRuntimeTests", dependencies: ["NexusRuntime", "NexusConfig"]),
         .testTarget(name: "NexusServerTests", dependencies: ["NexusServer", "NexusConfig", "NexusRuntime", "NexusProtocol", .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "NexusSimulatorTests", dependencies: ["NexusSimulator", "NexusConfig", "NexusTestSupport"]),
+        .testTarget(name: "NexusSimulatorTests", dependencies: ["NexusSimulator", "NexusConfig", "NexusRuntime", "NexusTestSupport"]),
     ]
 )

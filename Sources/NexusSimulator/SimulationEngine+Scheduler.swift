@@ -1,55 +1,58 @@
 import NexusCore
 
-/// The scheduler's part: per-stage EWMA rates from the frontends' beacons, the epoch trigger, planning
-/// with the policy's planner, and applying a new plan without losing a queued request.
+/// The control plane's part: every beacon the simulated frontend reports its counts per stage and every node
+/// beats, then the scheduler (the servers' `SchedulerState`) decides; a changed assignment is applied to the
+/// simulated GPUs without losing a queued request.
 extension SimulationEngine {
+    mutating func registerGPUs(_ count: Int, nowNs: Int64) {
+        for _ in 0..<count {
+            let gpu = gpuNode.count
+            let node = scheduler.register(kind: .backend, address: "simulated-gpu-\(gpu)", device: "simulated",
+                                          runtime: "simulated", nowNs: nowNs)
+            gpuNode.append(node)
+            gpuOfNode[node] = gpu
+        }
+        growGPUs(to: gpuNode.count)
+    }
+
     mutating func beacon(nowNs: Int64) throws {
-        for stage in stageCount.indices {
-            stageRate[stage].record(count: stageCount[stage], intervalNs: config.beaconNs)
+        for stage in stageCount.indices where stageCount[stage] > 0 {
+            let app = Int(stageApp[stage])
+            scheduler.report(application: app, stage: stage - appFirstStage[app], requests: stageCount[stage])
             stageCount[stage] = 0
         }
-        let next = nowNs + config.beaconNs
+        _ = scheduler.heartbeat(nodeID: frontendNode, utilization: 0, nowNs: nowNs)
+        for node in gpuNode { _ = scheduler.heartbeat(nodeID: node, utilization: 0, nowNs: nowNs) }
+        let next = nowNs + config.scheduler.beaconNs
         if next < endNs { events.push(next, .beacon) }
-        guard let plan else { return }
-        let rates = plan.sessions.indices.map { session -> (measuredPerSecond: Double, plannedPerSecond: Double) in
-            let measured = sessionStages.indices.contains(session)
-                ? sessionStages[session].reduce(0.0) { $0 + (stageRate[$1].ratePerSecond ?? 0) } : 0
-            return (measured, plan.sessions[session].demandRatePerSecond)
-        }
-        // A session planned at rate 0 that now has traffic counts as a rise; stages without a session are
-        // infeasible, and planning again does not change that.
-        if let reason = config.epochTrigger.replanReason(nowNs: nowNs, lastPlanNs: lastPlanNs, rates: rates) {
-            try replan(nowNs: nowNs, reason: reason == .epochElapsed ? "epoch" : "rate")
-        }
+        let plans = scheduler.planCount
+        let changed = try scheduler.beacon(nowNs: nowNs)
+        // Every plan counts as an epoch; only a changed assignment reaches the GPUs (the server pushes only those).
+        if scheduler.planCount != plans { try applyAssignment(nowNs: nowNs, changed: changed) }
     }
 
-    mutating func replan(nowNs: Int64, reason: String) throws {
-        var stageRates: [[Double]] = []
-        for (a, app) in workload.applications.enumerated() {
-            stageRates.append(app.stages.indices.map { stageRate[appFirstStage[a] + $0].ratePerSecond ?? 0 })
+    /// Applies the scheduler's assignment. An elastic cluster first gets the GPUs the plan is short of: they
+    /// register, and the scheduler places the plan's remaining backends on them.
+    mutating func applyAssignment(nowNs: Int64, changed: Bool = true) throws {
+        let cause = scheduler.lastPlanCause ?? .start
+        var changed = changed
+        while scheduler.backendsShort > 0 {
+            registerGPUs(scheduler.backendsShort, nowNs: nowNs)
+            changed = try scheduler.update(nowNs: nowNs) || changed
         }
-        let result: EpochPlanner.Result
-        if config.policy.usesSquishyPlanner {
-            result = try epochPlanner.plan(applications: workload.applications, stageRates: stageRates, previous: current,
-                                           maxBackends: config.gpus)
-            if config.checkPlans {
-                let violations = result.plan.invariantViolations()
-                guard violations.isEmpty else { throw SimulationError.unsoundPlan(atSeconds: Double(nowNs) / 1e9, violations: violations) }
-            }
-        } else {
-            let sessions = try epochPlanner.builder.build(applications: workload.applications, stageRates: stageRates)
-            result = EpochPlanner.Result(sessions: sessions, plan: allocator.plan(sessions.demands, maxBackends: config.gpus))
+        guard let result = scheduler.current else { return }
+        if config.checkPlans, config.policy.checksPlanInvariants {
+            let violations = result.plan.invariantViolations()
+            guard violations.isEmpty else { throw SimulationError.unsoundPlan(atSeconds: Double(nowNs) / 1e9, violations: violations) }
         }
-        apply(result, nowNs: nowNs, reason: reason)
+        stats.recordPlan(result.plan, previous: plan, nowNs: nowNs, reason: cause.kind)
+        plan = result.plan
+        if changed { apply(scheduler.assignment, sessions: result.plan.sessions, nowNs: nowNs) }
     }
 
-    mutating func apply(_ result: EpochPlanner.Result, nowNs: Int64, reason: String) {
-        let newPlan = result.plan
-        let sessions = result.sessions
-        stats.recordPlan(newPlan, previous: plan, nowNs: nowNs, reason: reason)
-        lastPlanNs = nowNs
-
-        // Take every queued call out; they are routed again under the new plan below.
+    /// Moves the GPUs to `assignment`: per (GPU, session) a slot with its queue; queued calls are taken out
+    /// and routed again under the new routes, keeping their deadlines.
+    mutating func apply(_ assignment: ClusterAssignment, sessions: [PlannedSession], nowNs: Int64) {
         var pending: [Int32] = []
         for slot in slotQueue.indices { slotQueue[slot].drain { call, _ in pending.append(call) } }
 
@@ -58,93 +61,27 @@ extension SimulationEngine {
         for slot in slotGPU.indices where slotSession[slot] >= 0 {
             oldSlot[SlotKey(gpu: slotGPU[slot], session: sessionIDs[Int(slotSession[slot])])] = slot
         }
-
-        // Sessions.
-        var sessionIndex: [String: Int32] = [:]
-        sessionIDs = newPlan.sessions.map(\.id)
-        for (index, id) in sessionIDs.enumerated() { sessionIndex[id] = Int32(index) }
-        sessionCurves = newPlan.sessions.map(\.curve)
-        sessionLatencyNs = sessionCurves.map { curve in curve.latencyMs.map { Int64(($0 * 1e6).rounded()) } }
-        sessionStages = [[Int]](repeating: [], count: newPlan.sessions.count)
-        for (a, app) in workload.applications.enumerated() {
-            let parents = app.parentIndices
-            // A deadline is the arrival plus every budget on the path; stages may be listed in any order.
-            var offsets = [Int64?](repeating: nil, count: app.stages.count)
-            func offset(_ s: Int) -> Int64 {
-                if let known = offsets[s] { return known }
-                let value = Int64((sessions.stageBudgetsMs[a][s] * 1e6).rounded()) + (parents[s].map(offset) ?? 0)
-                offsets[s] = value
-                return value
-            }
-            for s in app.stages.indices {
-                let stage = appFirstStage[a] + s
-                let index = sessionIndex[sessions.stageSessionIDs[a][s]] ?? -1
-                stageSession[stage] = index
-                if index >= 0 { sessionStages[Int(index)].append(stage) }
-                stageDeadlineOffsetNs[stage] = offset(s)
-            }
-        }
-
-        // Slots.
-        let gpuCount = (newPlan.backends.map(\.id).max() ?? -1) + 1
-        if gpuCount > gpuSlots.count { growGPUs(to: gpuCount) }
-        var newGPU: [Int32] = [], newSession: [Int32] = [], newMaxBatch: [Int] = []
-        var newAIMD: [AIMDBatchSize?] = [], newBatcher: [DynamicBatchPolicy?] = []
-        var newBusy: [Bool] = []
-        var remap = [Int32](repeating: -1, count: slotGPU.count)
-        var routes = [[(target: Int32, weight: Double)]](repeating: [], count: newPlan.sessions.count)
-        for g in gpuSlots.indices { gpuSlots[g] = [] }
-        for backend in newPlan.backends {
-            for allocation in backend.allocations {
-                guard let session = sessionIndex[allocation.sessionID] else { continue }
-                let planned = newPlan.sessions[Int(session)]
-                let slot = Int32(newGPU.count)
-                newGPU.append(Int32(backend.id))
-                newSession.append(session)
-                routes[Int(session)].append((slot, allocation.ratePerSecond))
-                gpuSlots[backend.id].append(slot)
-                let old = oldSlot[SlotKey(gpu: Int32(backend.id), session: allocation.sessionID)]
-                if let old { remap[old] = slot }
-                switch executor {
-                case let .turns(_, cap):
-                    newMaxBatch.append(cap == .planned ? allocation.batch : planned.saturated.batch)
-                    newAIMD.append(nil)
-                    newBatcher.append(nil)
-                case .clipper:
-                    newMaxBatch.append(planned.saturated.batch)
-                    newAIMD.append(old.flatMap { slotAIMD[$0] } ?? AIMDBatchSize(
-                        maxBatch: planned.curve.maxBatch, latencySLONs: Int64((planned.gpuBudgetMs * 1e6).rounded())))
-                    newBatcher.append(nil)
-                case .triton:
-                    newMaxBatch.append(planned.saturated.batch)
-                    newAIMD.append(nil)
-                    newBatcher.append(DynamicBatchPolicy(
-                        maxBatch: planned.saturated.batch, maxQueueDelayNs: Int64((planned.latencySLOMs / 4 * 1e6).rounded())))
-                }
-                newBusy.append(old.map { slotBusy[$0] } ?? false)
-            }
-        }
+        let sessionIndex = applySessions(sessions, stages: assignment.stages)
+        let remap = applySlots(assignment, sessionIndex: sessionIndex, sessions: sessions, oldSlot: oldSlot)
         // A running job follows its session's slot; if the session left that GPU, it finishes without a follow-up.
         for g in gpuJobs.indices {
             for j in gpuJobs[g].indices where gpuJobs[g][j].slot >= 0 {
                 gpuJobs[g][j].slot = remap[Int(gpuJobs[g][j].slot)]
             }
         }
-        slotGPU = newGPU
-        slotSession = newSession
-        slotMaxBatch = newMaxBatch
-        slotAIMD = newAIMD
-        slotBatcher = newBatcher
-        slotBusy = newBusy
-        slotQueue = [DeadlineQueue<Int32>](repeating: DeadlineQueue(), count: newGPU.count)
-        slotTimerVersion = [Int32](repeating: 0, count: newGPU.count)
+        var routes = [[(target: Int32, weight: Double)]](repeating: [], count: sessions.count)
+        var slotOf: [SlotKey: Int32] = [:]
+        for slot in slotGPU.indices { slotOf[SlotKey(gpu: slotGPU[slot], session: sessionIDs[Int(slotSession[slot])])] = Int32(slot) }
+        for (index, session) in sessions.enumerated() {
+            for target in assignment.routes[session.id] ?? [] {
+                guard let gpu = gpuOfNode[target.nodeID], let slot = slotOf[SlotKey(gpu: Int32(gpu), session: session.id)] else { continue }
+                routes[index].append((slot, target.ratePerSecond))
+            }
+        }
         sessionRoutes = routes.map { DeficitRoundRobin($0) }
-        for g in gpuCursor.indices where gpuCursor[g] >= gpuSlots[g].count { gpuCursor[g] = 0 }
-        current = result
 
         // Every moved call is queued before any executor starts, so an idle GPU starts with a full batch.
         for call in pending { route(call, nowNs: nowNs, startExecutors: false) }
-        // Idle executors with work start now.
         switch executor {
         case .turns:
             for g in gpuSlots.indices where !gpuBusy[g] { startTurn(gpu: g, nowNs: nowNs) }
@@ -155,10 +92,70 @@ extension SimulationEngine {
         }
     }
 
+    /// Sessions and the stages they serve, with each stage's deadline offset from `StageDeadlines`.
+    mutating func applySessions(_ sessions: [PlannedSession], stages: [StageBinding]) -> [String: Int32] {
+        var sessionIndex: [String: Int32] = [:]
+        sessionIDs = sessions.map(\.id)
+        for (index, id) in sessionIDs.enumerated() { sessionIndex[id] = Int32(index) }
+        sessionCurves = sessions.map(\.curve)
+        // The scheduler lists bindings application by application, stage by stage: the flattened stage order.
+        for (a, app) in workload.applications.enumerated() {
+            let first = appFirstStage[a]
+            let budgets = app.stages.indices.map { stages[first + $0].budgetMs }
+            let offsets = StageDeadlines.offsetsNs(budgetsMs: budgets, parents: app.parentIndices)
+            for s in app.stages.indices {
+                stageSession[first + s] = sessionIndex[stages[first + s].sessionID] ?? -1
+                stageDeadlineOffsetNs[first + s] = offsets[s]
+            }
+        }
+        return sessionIndex
+    }
+
+    /// One slot per entry of each GPU's model table, in table order; returns old slot -> new slot (-1: gone).
+    mutating func applySlots(_ assignment: ClusterAssignment, sessionIndex: [String: Int32], sessions: [PlannedSession],
+                             oldSlot: [SlotKey: Int]) -> [Int32] {
+        var newGPU: [Int32] = [], newSession: [Int32] = [], newMaxBatch: [Int] = [], newLatency: [[Int64]] = []
+        var newAIMD: [AIMDBatchSize?] = [], newBatcher: [DynamicBatchPolicy?] = []
+        var newBusy: [Bool] = []
+        var remap = [Int32](repeating: -1, count: slotGPU.count)
+        for gpu in gpuSlots.indices {
+            gpuSlots[gpu] = []
+            for entry in assignment.tables[gpuNode[gpu]]?.sessions ?? [] {
+                guard let session = sessionIndex[entry.sessionID] else { continue }
+                let planned = sessions[Int(session)]
+                let slot = Int32(newGPU.count)
+                newGPU.append(Int32(gpu))
+                newSession.append(session)
+                newMaxBatch.append(entry.maxBatch)
+                newLatency.append(GPUQueues.latencyTable(entry))
+                gpuSlots[gpu].append(slot)
+                let old = oldSlot[SlotKey(gpu: Int32(gpu), session: entry.sessionID)]
+                if let old { remap[old] = slot }
+                newAIMD.append(executor == .clipper ? old.flatMap { slotAIMD[$0] } ?? AIMDBatchSize(
+                    maxBatch: planned.curve.maxBatch, latencySLONs: Int64((planned.gpuBudgetMs * 1e6).rounded())) : nil)
+                newBatcher.append(executor == .triton ? DynamicBatchPolicy(
+                    maxBatch: entry.maxBatch, maxQueueDelayNs: Int64((planned.latencySLOMs / 4 * 1e6).rounded())) : nil)
+                newBusy.append(old.map { slotBusy[$0] } ?? false)
+            }
+            gpuTurns[gpu].sessionsChanged(count: gpuSlots[gpu].count)
+        }
+        slotGPU = newGPU
+        slotSession = newSession
+        slotMaxBatch = newMaxBatch
+        slotLatencyNs = newLatency
+        slotAIMD = newAIMD
+        slotBatcher = newBatcher
+        slotBusy = newBusy
+        slotQueue = [DeadlineQueue<Int32>](repeating: DeadlineQueue(), count: newGPU.count)
+        slotTimerVersion = [Int32](repeating: 0, count: newGPU.count)
+        return remap
+    }
+
     mutating func growGPUs(to count: Int) {
         let extra = count - gpuSlots.count
+        guard extra > 0 else { return }
         gpuSlots += [[Int32]](repeating: [], count: extra)
-        gpuCursor += [Int](repeating: 0, count: extra)
+        gpuTurns += [RoundRobinTurns](repeating: turnPolicy, count: extra)
         gpuBusy += [Bool](repeating: false, count: extra)
         gpuToken += [Int32](repeating: 0, count: extra)
         gpuRunning += [[Int32]](repeating: [], count: extra)
@@ -167,11 +164,22 @@ extension SimulationEngine {
         gpuLastUpdateNs += [Int64](repeating: 0, count: extra)
         gpuVersion += [Int32](repeating: 0, count: extra)
     }
+
+    /// A new GPU's turn policy (baselines that run models concurrently never ask it).
+    var turnPolicy: RoundRobinTurns {
+        if case let .turns(drop) = executor { return RoundRobinTurns(drop: drop) }
+        return RoundRobinTurns(drop: .lazy)
+    }
 }
 
 struct SlotKey: Hashable {
     var gpu: Int32
     var session: String
+}
+
+extension SimulationPolicy {
+    /// Squishy plans hold DESIGN.md §3.2's constraints; the baselines' allocations do not, by design.
+    var checksPlanInvariants: Bool { !isBaseline }
 }
 
 public enum SimulationError: Error, CustomStringConvertible {

@@ -70,7 +70,7 @@ extension SimulationEngine {
 
     mutating func startClipperBatch(slot: Int, nowNs: Int64) {
         guard !slotBusy[slot], !slotQueue[slot].isEmpty, let aimd = slotAIMD[slot] else { return }
-        let latency = sessionLatencyNs[Int(slotSession[slot])]
+        let latency = slotLatencyNs[slot]
         let decision = slotQueue[slot].decideBatch(policy: .lazy, maxBatch: aimd.batchSize, nowNs: nowNs) { latency[$0] }
         takeBatch(slot: slot, decision: decision, nowNs: nowNs)
     }
@@ -94,7 +94,7 @@ extension SimulationEngine {
             slotTimerVersion[slot] = timerSerial
             events.push(dueNs, .batcherTimer, Int32(slot), slotTimerVersion[slot])
         case .run:
-            let latency = sessionLatencyNs[Int(slotSession[slot])]
+            let latency = slotLatencyNs[slot]
             // Queue timeout = the deadline: what has expired is rejected, the rest runs.
             let decision = slotQueue[slot].decideBatch(policy: .lazy, maxBatch: batcher.maxBatch, nowNs: nowNs) { latency[$0] }
             takeBatch(slot: slot, decision: decision, nowNs: nowNs)

@@ -1,32 +1,30 @@
 import NexusCore
 
-/// Backends that run one batch at a time and visit their sessions round-robin (Nexus's duty-cycle executor,
-/// DESIGN.md §3.5, and the `tf-like` baseline): work-conserving, an empty queue is skipped.
+/// Backends that run one batch at a time and take turns over their sessions (Nexus's executor, DESIGN.md
+/// §3.5, and `tf-like`): each GPU asks NexusCore's `TurnPolicy` for its next turn, as the backend executor's
+/// device thread does, over a view of its own queues.
 extension SimulationEngine {
     mutating func startTurn(gpu: Int, nowNs: Int64) {
-        guard case let .turns(drop, _) = executor else { return }
-        let slots = gpuSlots[gpu]
-        let count = slots.count
-        for step in 0..<count {
-            let position = (gpuCursor[gpu] + step) % count
-            let slot = Int(slots[position])
-            if slotQueue[slot].isEmpty { continue }
-            let session = Int(slotSession[slot])
-            let latency = sessionLatencyNs[session]
-            let decision = slotQueue[slot].decideBatch(policy: drop, maxBatch: slotMaxBatch[slot], nowNs: nowNs) { latency[$0] }
-            if decision.dropCount > 0 { dropFront(slot: slot, count: decision.dropCount, nowNs: nowNs) }
-            guard decision.batchSize > 0 else { continue }
+        guard case .turns = executor else { return }
+        while true {
+            var turns = gpuTurns[gpu]
+            let next = turns.nextTurn(GPUQueues(slots: gpuSlots[gpu], queues: slotQueue, maxBatch: slotMaxBatch,
+                                                latencyNs: slotLatencyNs), nowNs: nowNs)
+            gpuTurns[gpu] = turns
+            guard let turn = next else { break }
+            let slot = Int(gpuSlots[gpu][turn.session])
+            if turn.dropCount > 0 { dropFront(slot: slot, count: turn.dropCount, nowNs: nowNs) }
+            guard turn.batchSize > 0 else { continue }
             var batch = gpuRunning[gpu]
             gpuRunning[gpu] = []
-            slotQueue[slot].popFront(decision.batchSize, into: &batch)
+            slotQueue[slot].popFront(turn.batchSize, into: &batch)
             gpuRunning[gpu] = batch
-            let durationNs = batchDurationNs(session: session, batch: decision.batchSize)
+            let durationNs = batchDurationNs(session: Int(slotSession[slot]), batch: turn.batchSize)
             gpuBusy[gpu] = true
             gpuToken[gpu] &+= 1
             accountBusy(gpu: gpu, fromNs: nowNs, toNs: nowNs + durationNs)
-            gpuCursor[gpu] = (position + 1) % count
             stats.batches += 1
-            stats.batchedCalls += decision.batchSize
+            stats.batchedCalls += turn.batchSize
             events.push(nowNs + durationNs, .batchDone, Int32(gpu), gpuToken[gpu])
             return
         }
@@ -67,5 +65,30 @@ extension SimulationEngine {
         let low = curve.medianNs[batch], high = curve.p99Ns[batch]
         guard high > low else { return low }
         return low + Int64(serviceRandom.unit() * Double(high - low))
+    }
+}
+
+/// One simulated GPU's sessions as `TurnPolicy` sees them: its slots in table order, each a deadline queue
+/// with its table entry's batch cap and planned latencies, read as the backend executor reads them.
+struct GPUQueues: TurnQueues {
+    let slots: [Int32]
+    let queues: [DeadlineQueue<Int32>]
+    let maxBatch: [Int]
+    /// Per slot, indexed by batch size.
+    let latencyNs: [[Int64]]
+
+    /// A slot's latencies for batches 0...maxBatch from its table entry (`ModelTable.Entry.plannedLatencyNs`).
+    static func latencyTable(_ entry: ModelTable.Entry) -> [Int64] {
+        (0...entry.maxBatch).map { $0 == 0 ? 0 : entry.plannedLatencyNs(batch: $0) ?? 0 }
+    }
+
+    var sessionCount: Int { slots.count }
+
+    func isEmpty(session: Int) -> Bool { queues[Int(slots[session])].isEmpty }
+
+    func decideBatch(session: Int, drop: DropPolicy, nowNs: Int64) -> BatchDecision {
+        let slot = Int(slots[session])
+        let latency = latencyNs[slot]
+        return queues[slot].decideBatch(policy: drop, maxBatch: maxBatch[slot], nowNs: nowNs) { latency[$0] }
     }
 }

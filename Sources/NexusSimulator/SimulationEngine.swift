@@ -1,9 +1,11 @@
 import NexusCore
 
-/// The discrete-event simulator: frontends, a scheduler and simulated GPUs running the *same* NexusCore
-/// planner, batching policies and router as the servers, in virtual time. Every output it produces is
-/// labelled simulated. Single-threaded and allocation-free on its hot path; state is kept as flat arrays
-/// indexed by small integers (stages, sessions, slots, GPUs, calls, requests).
+/// The discrete-event simulator, in virtual time: a simulated frontend, simulated GPUs, and the scheduler
+/// `nexus serve` runs (NexusCore's `SchedulerState`, fed the same events: nodes register and beat, the
+/// frontend reports counts per stage, the simulator applies the assignments it returns). Deadlines come from
+/// `StageDeadlines` and turn-taking GPUs ask `TurnPolicy`, as the frontend and the backend executor do. Every
+/// output it produces is labelled simulated. Single-threaded and allocation-free on its hot path; state is
+/// kept as flat arrays indexed by small integers (stages, sessions, slots, GPUs, calls, requests).
 struct SimulationEngine {
     let workload: Workload
     let config: SimulationConfig
@@ -16,8 +18,14 @@ struct SimulationEngine {
     let postprocessNs: Int64
     let arrivalProcess: ArrivalProcess
     let executor: SimulationPolicy.Executor
-    let epochPlanner: EpochPlanner
-    let allocator: BatchObliviousAllocator
+
+    /// The control plane, and the simulated nodes registered with it.
+    var scheduler: SchedulerState
+    var frontendNode: UInt64 = 0
+    var gpuNode: [UInt64] = []
+    var gpuOfNode: [UInt64: Int] = [:]
+    /// The plan the GPUs run now (the scheduler's, once applied).
+    var plan: Plan?
 
     var events = EventQueue()
     /// Calls on their way to a backend: one FIFO per delay keeps each in time order.
@@ -38,23 +46,20 @@ struct SimulationEngine {
     var stageGamma: [Double] = []
     var stageSession: [Int32] = []
     var stageDeadlineOffsetNs: [Int64] = []
+    /// Calls per stage since the last beacon: what the frontend reports.
     var stageCount: [Int] = []
-    var stageRate: [EWMARateEstimator] = []
 
-    // The plan in force, with the sessions it was made for.
-    var current: EpochPlanner.Result?
-    var plan: Plan? { current?.plan }
+    // The sessions of the plan in force.
     var sessionIDs: [String] = []
-    var sessionLatencyNs: [[Int64]] = []
     var sessionCurves: [LatencyCurve] = []
     var sessionRoutes: [DeficitRoundRobin<Int32>] = []
-    var sessionStages: [[Int]] = []
-    var lastPlanNs: Int64 = 0
 
     // Slots: one (GPU, session) pair of the plan, with its queue.
     var slotGPU: [Int32] = []
     var slotSession: [Int32] = []
     var slotMaxBatch: [Int] = []
+    /// The planned latency of each batch size (index), from the slot's table entry.
+    var slotLatencyNs: [[Int64]] = []
     var slotQueue: [DeadlineQueue<Int32>] = []
     var slotAIMD: [AIMDBatchSize?] = []
     var slotBatcher: [DynamicBatchPolicy?] = []
@@ -65,7 +70,7 @@ struct SimulationEngine {
 
     // GPUs.
     var gpuSlots: [[Int32]] = []
-    var gpuCursor: [Int] = []
+    var gpuTurns: [RoundRobinTurns] = []
     var gpuBusy: [Bool] = []
     var gpuToken: [Int32] = []
     var gpuRunning: [[Int32]] = []
@@ -100,22 +105,21 @@ struct SimulationEngine {
         childDelayNs = postprocessNs + networkNs + preprocessNs
         arrivalProcess = config.arrival ?? (workload.arrival == .uniform ? .uniform : .poisson)
         executor = config.policy.executor
-        let memory = config.gpuMemoryMB ?? workload.gpuMemoryMB ?? PlannerConfig().gpuMemoryMB
-        let builder = SessionBuilder(
-            curves: curves, overheadMs: workload.overheadMs, gpuMemoryMB: memory,
-            splitMode: config.policy.splitMode(config.splitSteps), prefixBatching: config.policy.prefixBatching,
-            sloScale: config.sloScale, splitHysteresis: config.splitHysteresis)
-        epochPlanner = EpochPlanner(builder: builder, planner: Planner(config: PlannerConfig(
-            gpuMemoryMB: memory, rateHeadroom: config.rateHeadroom, stabilityBand: config.epochTrigger.band,
-            consolidate: config.consolidate)))
-        allocator = BatchObliviousAllocator(gpuMemoryMB: memory, rateHeadroom: config.rateHeadroom)
+        var settings = config.planning
+        settings.gpuMemoryMB = config.gpuMemoryMB ?? workload.gpuMemoryMB ?? settings.gpuMemoryMB
+        var schedulerConfig = config.scheduler
+        schedulerConfig.backendLimit = config.gpus == nil ? .unbounded : .liveBackends
+        scheduler = SchedulerState(
+            applications: workload.applications.map { ServedApplication(spec: $0, childInputs: $0.stages.map { _ in .same }) },
+            planner: config.policy.planning(settings, curves: curves, overheadMs: workload.overheadMs),
+            config: schedulerConfig)
         arrivalRandom = workload.applications.indices.map { RandomSource(seed: config.seed, stream: UInt64($0) + 1) }
         fanOutRandom = RandomSource(seed: config.seed, stream: 1_000_001)
         serviceRandom = RandomSource(seed: config.seed, stream: 1_000_002)
         stats = RunStatistics(applications: workload.applications.map(\.name))
 
         for (a, app) in workload.applications.enumerated() {
-            appSLONs.append(Int64((app.latencySLOMs * config.sloScale * 1e6).rounded()))
+            appSLONs.append(Int64((app.latencySLOMs * config.planning.sloScale * 1e6).rounded()))
             appFirstStage.append(stageApp.count)
             let parents = app.parentIndices
             let roots = parents.indices.filter { parents[$0] == nil }.map { Int32(stageApp.count + $0) }
@@ -128,8 +132,8 @@ struct SimulationEngine {
         let stageTotal = stageApp.count
         stageGamma = [Double](repeating: 1, count: stageTotal)
         stageSession = [Int32](repeating: -1, count: stageTotal)
-        stageDeadlineOffsetNs = [Int64](repeating: 0, count: stageTotal)
         stageCount = [Int](repeating: 0, count: stageTotal)
+        stageDeadlineOffsetNs = [Int64](repeating: 0, count: stageTotal)
         appRatePerSecond = [Double](repeating: 0, count: workload.applications.count)
         appArrivalVersion = [Int32](repeating: 0, count: workload.applications.count)
     }
@@ -145,19 +149,23 @@ struct SimulationEngine {
     }
 
     mutating func run() throws -> RunStatistics {
-        // The scheduler starts from the declared rates, as if an earlier epoch had measured them.
+        // The scheduler starts from the declared rates (the first plan is sized for them, as in the servers),
+        // with the simulated frontend and GPUs registered.
         let initial = traffic(atNs: 0)
         applyTraffic(initial, nowNs: 0)
-        stageRate = initial.stageRates.flatMap { $0 }.map {
-            EWMARateEstimator(timeConstantNs: config.rateTimeConstantNs, fastRise: config.fastRise, initialRatePerSecond: $0)
-        }
-        try replan(nowNs: 0, reason: "start")
+        scheduler = SchedulerState(applications: scheduler.applications, planner: scheduler.planner,
+                                   config: scheduler.config, declaredStageRates: initial.stageRates)
+        frontendNode = scheduler.register(kind: .frontend, address: "simulated-frontend", device: "cpu",
+                                          runtime: "simulated", nowNs: 0)
+        registerGPUs(config.gpus ?? 0, nowNs: 0)
+        _ = try scheduler.replan(nowNs: 0, cause: .start)
+        try applyAssignment(nowNs: 0)
         for a in workload.applications.indices { scheduleArrival(app: a, nowNs: 0) }
         for (index, phase) in (workload.phases ?? []).enumerated() where config.pinnedPhase == nil {
             let atNs = Int64(((phase.atSeconds - config.startSeconds) * 1e9).rounded())
             if atNs > 0 && atNs < endNs { events.push(atNs, .phase, Int32(index)) }
         }
-        if config.beaconNs < endNs { events.push(config.beaconNs, .beacon) }
+        if config.scheduler.beaconNs < endNs { events.push(config.scheduler.beaconNs, .beacon) }
 
         while true {
             let rootTime = rootPipe.nextTimeNs ?? .max

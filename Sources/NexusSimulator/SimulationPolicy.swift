@@ -11,38 +11,38 @@ public enum SimulationPolicy: String, CaseIterable, Sendable, Codable {
     case clipperLike = "clipper-like"
     case tritonLike = "triton-like"
 
-    /// How backends execute their sessions.
     enum Executor: Equatable {
-        /// One batch at a time, sessions visited round-robin (work-conserving), batch capped at
-        /// `planned` (the plan's per-backend batch) or `safe` (`B_i`, the largest batch safe for the SLO).
-        case turns(drop: DropPolicy, cap: BatchCap)
+        /// One batch at a time, sessions visited round-robin (`RoundRobinTurns`), dropping by `drop`.
+        case turns(drop: DropPolicy)
         /// One container per model, concurrent on the GPU (processor sharing), AIMD batch size, lazy drop.
         case clipper
         /// One dynamic batcher per model, concurrent on the GPU (processor sharing), queue timeout = deadline.
         case triton
     }
 
-    enum BatchCap: Equatable { case planned, safe }
-
     var isBaseline: Bool { [.tfLike, .clipperLike, .tritonLike].contains(self) }
 
-    /// Squishy bin packing with stability; baselines get the batch-oblivious allocator.
-    var usesSquishyPlanner: Bool { !isBaseline }
-
-    var splitMode: (Int) -> SessionBuilder.SplitMode {
+    /// The scheduler's planning under this policy: squishy bin packing with stability for Nexus and its
+    /// ablations, the batch-oblivious allocator for the baselines (DESIGN.md §5), each with its own split
+    /// and prefix batching and otherwise `settings`.
+    func planning(_ settings: PlanningSettings, curves: ModelCurves, overheadMs: Double) -> any ClusterPlanning {
+        var settings = settings
         switch self {
-        case .nexus, .nexusLazyDrop, .nexusNoPrefix: return { .optimal(steps: $0) }
-        case .nexusEvenSplit, .tfLike, .clipperLike, .tritonLike: return { _ in .even }
+        case .nexus, .nexusLazyDrop, .nexusNoPrefix: break
+        case .nexusEvenSplit, .tfLike, .clipperLike, .tritonLike: settings.split = .even
         }
+        settings.prefixBatching = [.nexus, .nexusLazyDrop, .nexusEvenSplit].contains(self)
+        return isBaseline ? settings.batchObliviousPlanning(curves: curves, overheadMs: overheadMs)
+                          : settings.epochPlanner(curves: curves, overheadMs: overheadMs)
     }
 
-    var prefixBatching: Bool { [.nexus, .nexusLazyDrop, .nexusEvenSplit].contains(self) }
-
+    /// How backends execute their sessions. Turn-taking executors ask NexusCore's `TurnPolicy`, as the
+    /// backend executor of the servers does; the batch cap is each table entry's `maxBatch` (the plan's
+    /// batch for Nexus, the largest safe batch `B_i` that the baselines' allocator gives).
     var executor: Executor {
         switch self {
-        case .nexus, .nexusNoPrefix, .nexusEvenSplit: return .turns(drop: .early, cap: .planned)
-        case .nexusLazyDrop: return .turns(drop: .lazy, cap: .planned)
-        case .tfLike: return .turns(drop: .lazy, cap: .safe)
+        case .nexus, .nexusNoPrefix, .nexusEvenSplit: return .turns(drop: .early)
+        case .nexusLazyDrop, .tfLike: return .turns(drop: .lazy)
         case .clipperLike: return .clipper
         case .tritonLike: return .triton
         }

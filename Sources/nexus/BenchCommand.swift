@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NexusCore
 import NexusServer
 
 struct BenchCommand: AsyncParsableCommand {
@@ -16,7 +17,8 @@ struct BenchCommand: AsyncParsableCommand {
             notSent. The SLO is --slo-ms, else the nexus_latency_slo_ms parameter of the first OK response. \
             --find-max-rate searches the highest rate at which >= 99% of the scheduled requests are answered OK \
             within the SLO: from --rate, doubling until a run fails (halving while it fails, down to \
-            --min-rate), then 6 bisection steps; every step is a run of --duration seconds after the warm-up.
+            --min-rate), then bisecting until the bracket is within --precision (default 1%) of its low end; every \
+            step is a run of --duration seconds after the warm-up. nexus simulate --find-max-rate runs the same search.
             """
     )
 
@@ -67,6 +69,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "--find-max-rate: lowest rate tried.")
     var minRate: Double = 1
 
+    @Option(name: .long, help: "--find-max-rate: relative precision at which the bisection stops.")
+    var precision: Double = 0.01
+
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
@@ -82,6 +87,7 @@ struct BenchCommand: AsyncParsableCommand {
         guard (1...1_000_000).contains(maxInFlight) else { throw ValidationError("--max-in-flight must be in 1...1000000, got \(maxInFlight)") }
         guard (1...64).contains(connections) else { throw ValidationError("--connections must be in 1...64, got \(connections)") }
         guard minRate > 0 && minRate <= rate else { throw ValidationError("--min-rate must be in (0, --rate], got \(minRate)") }
+        guard precision > 0 && precision < 1 else { throw ValidationError("--precision must be in (0, 1), got \(precision)") }
     }
 
     func parsedTarget() throws -> HostPort {
@@ -132,7 +138,9 @@ struct BenchCommand: AsyncParsableCommand {
             return
         }
         var table = TextTable(header: ["rate/s", "sent", "not sent", "OK", "within SLO", "p99 ms", "errors", "result"])
-        let outcome = try await generator.findMaxRate(startRate: rate, minRate: minRate, durationSeconds: duration) { step in
+        let search = MaxRateSearch(startRatePerSecond: rate, minRatePerSecond: minRate, maxRatePerSecond: 10_000_000,
+                                   relativePrecision: precision)
+        let outcome = try await generator.findMaxRate(search: search, durationSeconds: duration) { step in
             guard !json else { return }
             let report = step.report
             let row = [fixed(report.ratePerSecond, 1), String(report.sent), String(report.notSent), String(report.completedOK),

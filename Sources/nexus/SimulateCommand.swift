@@ -42,19 +42,19 @@ struct SimulateCommand: ParsableCommand {
     var gpus: Int?
 
     @Option(name: .long, help: "Seconds between planning epochs.")
-    var epochSeconds: Double = 30
+    var epochSeconds: Double = Double(EpochTrigger().epochNs) / 1e9
 
     @Option(name: .long, help: "Never plan again sooner than this many seconds after the last plan (except for a rise, see --rise-epoch-seconds).")
-    var minEpochSeconds: Double = 10
+    var minEpochSeconds: Double = Double(EpochTrigger().minimumIntervalNs) / 1e9
 
     @Option(name: .long, help: "A rate rising above the band may trigger a plan this many seconds after the last one.")
-    var riseEpochSeconds: Double = 2
+    var riseEpochSeconds: Double = Double(EpochTrigger().riseIntervalNs) / 1e9
 
     @Option(name: .long, help: "Every policy plans capacity for (1 + headroom) x the measured rate.")
-    var headroom: Double = 0.05
+    var headroom: Double = PlanningSettings().rateHeadroom
 
     @Option(name: .long, help: "Keep last epoch's latency split unless the new one needs this fraction fewer GPUs.")
-    var splitHysteresis: Double = 0.02
+    var splitHysteresis: Double = PlanningSettings().splitHysteresis
 
     @Flag(name: .long, help: "Follow rate rises only through the 10 s EWMA (no jump on a significant rise).")
     var noFastRise = false
@@ -122,12 +122,12 @@ struct SimulateCommand: ParsableCommand {
         config.startSeconds = startSeconds
         let clusterSize = gpus ?? workload.gpus ?? 0
         config.gpus = clusterSize > 0 ? clusterSize : nil
-        config.epochTrigger = EpochTrigger(epochNs: Int64(epochSeconds * 1e9), minimumIntervalNs: Int64(minEpochSeconds * 1e9),
-                                           riseIntervalNs: Int64(riseEpochSeconds * 1e9))
-        config.rateHeadroom = headroom
-        config.fastRise = !noFastRise
-        config.splitHysteresis = splitHysteresis
-        config.sloScale = workloadOptions.sloScale
+        config.scheduler.trigger = EpochTrigger(epochNs: Int64(epochSeconds * 1e9), minimumIntervalNs: Int64(minEpochSeconds * 1e9),
+                                                riseIntervalNs: Int64(riseEpochSeconds * 1e9))
+        config.scheduler.fastRise = !noFastRise
+        config.planning.rateHeadroom = headroom
+        config.planning.splitHysteresis = splitHysteresis
+        config.planning.sloScale = workloadOptions.sloScale
         config.gpuMemoryMB = workloadOptions.memoryMB(for: loaded)
         config.checkPlans = checkPlans
 
@@ -135,13 +135,14 @@ struct SimulateCommand: ParsableCommand {
             guard config.gpus != nil else {
                 throw ValidationError("--find-max-rate needs a fixed cluster: give --gpus or a workload with 'gpus'")
             }
-            var outcomes: [MaxRateSearch.Outcome] = []
-            let search = MaxRateSearch(targetFraction: target, relativePrecision: precision)
+            var outcomes: [Simulation.MaxRateOutcome] = []
             for policy in try policies() {
                 config.policy = policy
-                let start = workloadOptions.rate ?? workload.totalRatePerSecond
+                let search = MaxRateSearch(startRatePerSecond: workloadOptions.rate ?? workload.totalRatePerSecond,
+                                           relativePrecision: precision)
                 outcomes.append(try reportingErrors {
-                    try search.search(workload: workload, curves: loaded.curves, config: config, startRatePerSecond: start)
+                    try Simulation.findMaxRate(workload: workload, curves: loaded.curves, config: config, search: search,
+                                               targetFraction: target)
                 })
                 if !json { FileHandle.standardError.write(Data("\(policy.rawValue): done\n".utf8)) }
             }

@@ -12,11 +12,11 @@ struct MaxRateReport: Encodable {
     var workload: String
     var gpus: Int
     var targetFraction: Double
-    var outcomes: [MaxRateSearch.Outcome]
+    var outcomes: [Simulation.MaxRateOutcome]
     /// Each policy's max rate divided into nexus's (null when either is missing).
     var nexusSpeedup: [String: NullEncoded<Double>]
 
-    init(workload: String, gpus: Int, targetFraction: Double, outcomes: [MaxRateSearch.Outcome]) {
+    init(workload: String, gpus: Int, targetFraction: Double, outcomes: [Simulation.MaxRateOutcome]) {
         self.workload = workload
         self.gpus = gpus
         self.targetFraction = targetFraction

@@ -6,7 +6,7 @@ import Testing
 /// `T = 800/s` under a 20 ms budget).
 @Suite struct PlannerHandComputedTests {
     let curve = TestCurves.affine(fixedMs: 2, perItemMs: 1, memoryMB: 600)
-    let planner = Planner()
+    let planner = Planner(config: PlannerConfig(rateHeadroom: 0))  // exact packing, no headroom
 
     @Test func twoResidualsMergeOntoOneGPU() {
         let plan = planner.plan([

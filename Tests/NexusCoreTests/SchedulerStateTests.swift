@@ -33,8 +33,8 @@ import Testing
 
     func makeState(config: SchedulerConfig = SchedulerConfig()) -> SchedulerState {
         let epochPlanner = EpochPlanner(builder: SessionBuilder(curves: Self.curves, overheadMs: 1, gpuMemoryMB: 16_000),
-                                        planner: Planner(config: PlannerConfig(gpuMemoryMB: 16_000)))
-        return SchedulerState(applications: Self.applications, epochPlanner: epochPlanner, config: config)
+                                        planner: Planner(config: PlannerConfig(gpuMemoryMB: 16_000, rateHeadroom: 0)))
+        return SchedulerState(applications: Self.applications, planner: epochPlanner, config: config)
     }
 
     func curve(of model: String) -> LatencyCurve { try! Self.curves.curve(for: model) }

@@ -139,60 +139,6 @@ import Testing
     }
 }
 
-@Suite struct BenchRateSearchTests {
-    /// A fake run that passes below `threshold`.
-    func search(threshold: Double, start: Double, minRate: Double = 1, steps: Int = 6) async throws -> BenchRateSearch.Outcome {
-        try await BenchRateSearch(minRate: minRate, startRate: start, bisectionSteps: steps).run { $0 < threshold }
-    }
-
-    @Test func convergesFromBelowWithinTheBisectionResolution() async throws {
-        for threshold in [1234.0, 1000.5, 50_000.0, 3.3] {
-            let outcome = try await search(threshold: threshold, start: 100)
-            let best = try #require(outcome.maxRatePerSecond)
-            // The bracket [good, 2 good] is halved 6 times: good / 64 wide, and the answer is its low end.
-            #expect(best < threshold)
-            #expect(threshold - best <= best / 64 + 1e-9, "threshold \(threshold): \(best)")
-            #expect(outcome.steps.filter { !$0.passed }.allSatisfy { $0.ratePerSecond >= threshold })
-            #expect(outcome.steps.filter(\.passed).allSatisfy { $0.ratePerSecond < threshold })
-        }
-    }
-
-    @Test func startsAboveTheThresholdAndHalves() async throws {
-        let outcome = try await search(threshold: 700, start: 10_000)
-        let best = try #require(outcome.maxRatePerSecond)
-        #expect(outcome.steps.prefix(5).map(\.ratePerSecond) == [10_000, 5000, 2500, 1250, 625])
-        #expect(best < 700 && 700 - best <= best / 64)
-        #expect(outcome.steps.count == 5 + 6)
-    }
-
-    @Test func doublingSequence() async throws {
-        let outcome = try await search(threshold: 900, start: 100)
-        #expect(outcome.steps.prefix(5).map(\.ratePerSecond) == [100, 200, 400, 800, 1600])
-        #expect(outcome.steps.prefix(5).map(\.passed) == [true, true, true, true, false])
-        #expect(outcome.steps.count == 5 + 6)
-        #expect(!outcome.hitCeiling)
-    }
-
-    @Test func nothingPassesDownToMinRate() async throws {
-        let outcome = try await search(threshold: 0.5, start: 8, minRate: 1)
-        #expect(outcome.maxRatePerSecond == nil)
-        #expect(outcome.steps.map(\.ratePerSecond) == [8, 4, 2, 1])
-    }
-
-    @Test func ceiling() async throws {
-        let outcome = try await BenchRateSearch(startRate: 1000, maxRate: 5000).run { _ in true }
-        #expect(outcome.maxRatePerSecond == 5000)
-        #expect(outcome.hitCeiling)
-        #expect(outcome.steps.map(\.ratePerSecond) == [1000, 2000, 4000, 5000])
-    }
-
-    @Test func moreStepsFinerAnswer() async throws {
-        let outcome = try await search(threshold: 777, start: 100, steps: 20)
-        let best = try #require(outcome.maxRatePerSecond)
-        #expect(777 - best < 0.001)
-    }
-}
-
 @Suite struct BenchWireTests {
     @Test func serializedRequestIsTheTemplateWithItsID() throws {
         let input = try BenchInput(app: "game", name: "INPUT0", datatype: "FP32", shape: [-1, 3, 4, 4], choice: .random, seed: 1)

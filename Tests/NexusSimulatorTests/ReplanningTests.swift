@@ -35,7 +35,7 @@ import Testing
             config.durationSeconds = 25
             config.checkPlans = true
             config.policy = policy
-            config.splitHysteresis = 0
+            config.planning.splitHysteresis = 0
             let result = try Simulation.run(workload: workload, curves: curves, config: config)
             #expect(result.total.requests == result.total.withinSLO + result.total.dropped + result.total.late, "\(policy)")
             #expect(result.total.requests > 90_000)

@@ -115,8 +115,9 @@ func simulate(_ loaded: LoadedWorkload, _ change: (inout SimulationConfig) -> Vo
         var config = SimulationConfig()
         config.durationSeconds = 4
         config.gpus = 2
-        let outcome = try MaxRateSearch(relativePrecision: 0.05).search(
-            workload: loaded.workload, curves: loaded.curves, config: config, startRatePerSecond: 1000)
+        let outcome = try Simulation.findMaxRate(
+            workload: loaded.workload, curves: loaded.curves, config: config,
+            search: MaxRateSearch(startRatePerSecond: 1000, relativePrecision: 0.05))
         let rate = try #require(outcome.maxRatePerSecond)
         #expect(try #require(outcome.result).total.withinSLOFraction >= 0.99)
         #expect(outcome.trials.contains { $0.totalRatePerSecond > rate && $0.totalRatePerSecond <= rate * 1.1 && $0.withinSLOFraction < 0.99 })

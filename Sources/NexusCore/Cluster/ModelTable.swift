@@ -26,5 +26,15 @@ public struct ModelTable: Sendable, Equatable {
             self.maxBatch = maxBatch
             self.latencyMs = latencyMs
         }
+
+        /// The planned latency of a batch of `batch` in ns (rounded), which early drop assumes; a batch past
+        /// the planned ones scales the last planned latency linearly. nil without planned latencies. The
+        /// backend executor and the simulated GPUs both read latencies through this, so they decide alike.
+        public func plannedLatencyNs(batch: Int) -> Int64? {
+            guard let latencyMs, !latencyMs.isEmpty, batch > 0 else { return nil }
+            let planned = batch <= latencyMs.count
+                ? latencyMs[batch - 1] : latencyMs[latencyMs.count - 1] * Double(batch) / Double(latencyMs.count)
+            return Int64((planned * 1e6).rounded())
+        }
     }
 }

@@ -1,34 +1,48 @@
 /// The scheduler's whole state as a value (DESIGN.md §2, Clockwork's "the controller decides"): nodes and
 /// their beacons, per-stage EWMA rates from the frontends' reports, the current plan, and what it means
-/// for each process. No clock and no I/O: the server feeds it events with the time, then pushes
-/// `assignment` when a call says it changed. Tests and the simulator drive the same code.
+/// for each process. No clock and no I/O: a driver feeds it events with the time and applies `assignment`
+/// when a call says it changed. Two drivers run it: the scheduler server (gRPC events, a real-time beacon
+/// timer) and the simulator (simulated nodes and frontends, virtual time).
 public struct SchedulerState: Sendable {
     public let applications: [ServedApplication]
-    public let epochPlanner: EpochPlanner
+    public let planner: any ClusterPlanning
     public let config: SchedulerConfig
 
     public private(set) var nodes: [UInt64: ClusterNode] = [:]
     public private(set) var current: EpochPlanner.Result?
     public private(set) var assignment = ClusterAssignment()
     public private(set) var lastPlanNs: Int64 = 0
-    public private(set) var lastPlanReason = ""
+    public private(set) var lastPlanCause: PlanCause?
     public private(set) var planCount = 0
     /// Plan backend id -> the node running it; kept across epochs so placements stay put.
     public private(set) var backendNodes: [Int: UInt64] = [:]
+    /// Plan backends with no node to run them (only with `BackendLimit.unbounded`).
+    public private(set) var backendsShort = 0
 
     var nextNodeID: UInt64 = 1
     var stageRates: [[EWMARateEstimator]]
     var stageCounts: [[Int]]
-    var pendingReason: String?
+    var pendingCause: PlanCause?
     /// "app/stage" -> (application index, stage index).
     let stageIndex: [String: (Int, Int)]
 
-    public init(applications: [ServedApplication], epochPlanner: EpochPlanner, config: SchedulerConfig = SchedulerConfig()) {
+    /// `declaredStageRates[a][s]`: calls per second each stage is expected to see, from the applications'
+    /// declared rates or the last known ones; the first plan is sized for them instead of for
+    /// `minimumRatePerSecond`, so a cluster that starts under load is not planned for one request a second.
+    public init(applications: [ServedApplication], planner: any ClusterPlanning, config: SchedulerConfig = SchedulerConfig(),
+                declaredStageRates: [[Double]]? = nil) {
+        if let declaredStageRates {
+            precondition(declaredStageRates.map(\.count) == applications.map(\.spec.stages.count),
+                         "declaredStageRates must have one rate per stage of each application")
+        }
         self.applications = applications
-        self.epochPlanner = epochPlanner
+        self.planner = planner
         self.config = config
-        stageRates = applications.map { app in
-            app.spec.stages.map { _ in EWMARateEstimator(timeConstantNs: config.rateTimeConstantNs, fastRise: true) }
+        stageRates = applications.enumerated().map { a, app in
+            app.spec.stages.indices.map { s in
+                EWMARateEstimator(timeConstantNs: config.rateTimeConstantNs, fastRise: config.fastRise,
+                                  initialRatePerSecond: declaredStageRates?[a][s])
+            }
         }
         stageCounts = applications.map { [Int](repeating: 0, count: $0.spec.stages.count) }
         var index: [String: (Int, Int)] = [:]
@@ -38,6 +52,9 @@ public struct SchedulerState: Sendable {
         stageIndex = index
     }
 
+    /// The last plan's cause as logs print it ("" before the first plan).
+    public var lastPlanReason: String { lastPlanCause?.description ?? "" }
+
     // MARK: Events
 
     /// A new node; a backend adds capacity, so the next `update` plans again.
@@ -45,7 +62,7 @@ public struct SchedulerState: Sendable {
         let id = nextNodeID
         nextNodeID += 1
         nodes[id] = ClusterNode(id: id, kind: kind, address: address, device: device, runtime: runtime, lastSeenNs: nowNs)
-        if kind == .backend { pendingReason = "backend \(id) joined (\(device), \(address))" }
+        if kind == .backend { pendingCause = .backendJoined(nodeID: id, device: device, address: address) }
         return id
     }
 
@@ -60,20 +77,25 @@ public struct SchedulerState: Sendable {
     @discardableResult
     public mutating func unregister(nodeID: UInt64) -> Bool {
         guard let node = nodes.removeValue(forKey: nodeID) else { return false }
-        if node.kind == .backend { pendingReason = "backend \(nodeID) left" }
+        if node.kind == .backend { pendingCause = .backendLeft(nodeID: nodeID) }
         return true
     }
 
-    /// Requests per application stage since the frontend's last report. Unknown stages are ignored and
-    /// returned, so the caller can log them.
+    /// Requests per application stage ("app/stage") since the frontend's last report. Unknown stages are
+    /// ignored and returned, so the caller can log them.
     @discardableResult
     public mutating func report(counts: [(stage: String, requests: Int)]) -> [String] {
         var unknown: [String] = []
         for (stage, requests) in counts {
             guard let (a, s) = stageIndex[stage] else { unknown.append(stage); continue }
-            stageCounts[a][s] += max(0, requests)
+            report(application: a, stage: s, requests: requests)
         }
         return unknown
+    }
+
+    /// Requests of stage `stage` of application `application` (indices into `applications`).
+    public mutating func report(application: Int, stage: Int, requests: Int) {
+        stageCounts[application][stage] += max(0, requests)
     }
 
     /// Once per beacon: fold the reported counts into the rates, declare silent nodes dead, and plan when a
@@ -88,17 +110,18 @@ public struct SchedulerState: Sendable {
         let silenceNs = config.beaconNs * Int64(config.deadAfterBeacons)
         for node in nodes.values.sorted(by: { $0.id < $1.id }) where nowNs - node.lastSeenNs > silenceNs {
             nodes[node.id] = nil
-            if node.kind == .backend { pendingReason = "backend \(node.id) silent for \(config.deadAfterBeacons) beacons" }
+            if node.kind == .backend { pendingCause = .backendSilent(nodeID: node.id, beacons: config.deadAfterBeacons) }
         }
-        if pendingReason == nil, let current {
+        if pendingCause == nil, let current {
+            let planning = planningRates()
             let rates = current.plan.sessions.map { session in
-                (measuredPerSecond: measuredRate(session: session), plannedPerSecond: session.demandRatePerSecond)
+                (measuredPerSecond: measuredRate(session: session, planningRates: planning),
+                 plannedPerSecond: session.demandRatePerSecond)
             }
-            if let reason = config.trigger.replanReason(nowNs: nowNs, lastPlanNs: lastPlanNs, rates: rates) {
-                switch reason {
-                case .epochElapsed: pendingReason = "epoch"
-                case let .rateChanged(index): pendingReason = "rate of \(current.plan.sessions[index].id) left the band"
-                }
+            switch config.trigger.replanReason(nowNs: nowNs, lastPlanNs: lastPlanNs, rates: rates) {
+            case .epochElapsed: pendingCause = .epoch
+            case let .rateChanged(index): pendingCause = .rateChanged(sessionID: current.plan.sessions[index].id)
+            case nil: break
             }
         }
         return try update(nowNs: nowNs)
@@ -106,35 +129,31 @@ public struct SchedulerState: Sendable {
 
     /// Plans now if a node came or went since the last plan. Returns true when `assignment` changed.
     public mutating func update(nowNs: Int64) throws -> Bool {
-        guard let reason = pendingReason else { return false }
-        pendingReason = nil
-        return try replan(nowNs: nowNs, reason: reason)
+        guard let cause = pendingCause else { return false }
+        return try replan(nowNs: nowNs, cause: cause)
     }
 
     /// Plans unconditionally (an operator's request, or a test's).
     public mutating func replan(nowNs: Int64, reason: String) throws -> Bool {
+        try replan(nowNs: nowNs, cause: .requested(reason))
+    }
+
+    /// Plans unconditionally. Returns true when `assignment` changed.
+    public mutating func replan(nowNs: Int64, cause: PlanCause) throws -> Bool {
+        pendingCause = nil
         let live = liveBackends
         lastPlanNs = nowNs
-        lastPlanReason = reason
+        lastPlanCause = cause
         planCount += 1
         var result: EpochPlanner.Result?
-        if !live.isEmpty {
-            var previous = current
-            let liveIDs = Set(live.map(\.id))
-            if var kept = previous {
-                // A backend that is gone takes its sessions' placements with it: they are planned afresh
-                // (the planner keeps a session only together with the backends that ran it).
-                let gone = kept.plan.backends.filter { backend in backendNodes[backend.id].map { !liveIDs.contains($0) } ?? true }
-                let orphaned = Set(gone.flatMap { $0.allocations.map(\.sessionID) })
-                kept.plan.backends.removeAll { backend in gone.contains { $0.id == backend.id } }
-                kept.plan.sessions.removeAll { orphaned.contains($0.id) }
-                previous = kept
-            }
-            result = try epochPlanner.plan(applications: applications.map(\.spec), stageRates: planningRates(),
-                                           previous: previous, maxBackends: live.count)
+        if !live.isEmpty || config.backendLimit == .unbounded {
+            result = try planner.plan(applications: applications.map(\.spec), stageRates: planningRates(),
+                                      previous: keptPrevious(live: live),
+                                      maxBackends: config.backendLimit == .unbounded ? nil : live.count)
         }
         current = result
         backendNodes = Self.mapBackends(result?.plan.backends.map(\.id) ?? [], previous: backendNodes, live: live)
+        backendsShort = (result?.plan.backends.count ?? 0) - backendNodes.count
         var next = makeAssignment(result, live: live)
         next.version = assignment.version
         guard next != assignment else { return false }
@@ -143,99 +162,20 @@ public struct SchedulerState: Sendable {
         return true
     }
 
-    // MARK: Derived
-
-    /// Live backends in the order they take plan backends: real devices first, then by id.
-    public var liveBackends: [ClusterNode] {
-        nodes.values.filter { $0.kind == .backend }.sorted { ($0.isSimulated ? 1 : 0, $0.id) < ($1.isSimulated ? 1 : 0, $1.id) }
-    }
-
-    /// The rate each stage is planned for: its EWMA, at least `minimumRatePerSecond`.
-    public func planningRates() -> [[Double]] {
-        stageRates.map { $0.map { max($0.ratePerSecond ?? 0, config.minimumRatePerSecond) } }
-    }
-
-    func measuredRate(session: PlannedSession) -> Double {
-        let rates = planningRates()
-        return session.members.reduce(0) { sum, member in
-            guard let (a, s) = stageIndex[member] else { return sum }
-            return sum + rates[a][s]
-        }
-    }
-
-    /// Plan backends keep the node they had; the others take free live nodes in `live` order.
-    static func mapBackends(_ ids: [Int], previous: [Int: UInt64], live: [ClusterNode]) -> [Int: UInt64] {
+    /// Last epoch's result without the backends that are gone: a backend that is gone takes its sessions'
+    /// placements with it, and they are planned afresh (the planner keeps a session only together with the
+    /// backends that ran it). A plan backend that never had a node is gone too, unless the cluster is unbounded.
+    func keptPrevious(live: [ClusterNode]) -> EpochPlanner.Result? {
+        guard var kept = current else { return nil }
         let liveIDs = Set(live.map(\.id))
-        var map: [Int: UInt64] = [:]
-        var used = Set<UInt64>()
-        for id in ids {
-            if let node = previous[id], liveIDs.contains(node), !used.contains(node) {
-                map[id] = node
-                used.insert(node)
-            }
+        let gone = kept.plan.backends.filter { backend in
+            backendNodes[backend.id].map { !liveIDs.contains($0) } ?? (config.backendLimit == .liveBackends)
         }
-        var free = live.map(\.id).filter { !used.contains($0) }[...]
-        for id in ids.sorted() where map[id] == nil {
-            guard let node = free.popFirst() else { break }
-            map[id] = node
-        }
-        return map
-    }
-
-    func makeAssignment(_ result: EpochPlanner.Result?, live: [ClusterNode]) -> ClusterAssignment {
-        var assignment = ClusterAssignment()
-        for node in live { assignment.tables[node.id] = ModelTable(dutyCycleMs: 0, sessions: []) }
-        guard let result else {
-            assignment.stages = stageBindings(nil)
-            return assignment
-        }
-        let sessions = Dictionary(uniqueKeysWithValues: result.plan.sessions.map { ($0.id, $0) })
-        for backend in result.plan.backends {
-            guard let nodeID = backendNodes[backend.id], let node = nodes[nodeID] else { continue }
-            var entries: [ModelTable.Entry] = []
-            for allocation in backend.allocations {
-                guard let session = sessions[allocation.sessionID] else { continue }
-                entries.append(ModelTable.Entry(
-                    sessionID: session.id, models: models(of: session), maxBatch: allocation.batch,
-                    latencyMs: Array(session.curve.latencyMs[1...min(allocation.batch, session.curve.maxBatch)])))
-                assignment.routes[session.id, default: []].append(
-                    RouteTarget(nodeID: nodeID, address: node.address, ratePerSecond: allocation.ratePerSecond))
-            }
-            assignment.tables[nodeID] = ModelTable(dutyCycleMs: backend.dutyCycleMs, sessions: entries)
-        }
-        assignment.stages = stageBindings(result)
-        assignment.infeasible = result.plan.infeasible.map { "\($0.id): \($0.reason)" }
-        return assignment
-    }
-
-    /// The distinct models of a session's member stages (several for a prefix group).
-    func models(of session: PlannedSession) -> [String] {
-        var models: [String] = []
-        for member in session.members {
-            guard let (a, s) = stageIndex[member] else { continue }
-            let model = applications[a].spec.stages[s].model
-            if !models.contains(model) { models.append(model) }
-        }
-        return models.sorted()
-    }
-
-    func stageBindings(_ result: EpochPlanner.Result?) -> [StageBinding] {
-        var bindings: [StageBinding] = []
-        for (a, app) in applications.enumerated() {
-            for (s, stage) in app.spec.stages.enumerated() {
-                bindings.append(StageBinding(application: app.name, stage: stage.name,
-                                             sessionID: result?.sessions.stageSessionIDs[a][s] ?? "",
-                                             budgetMs: result?.sessions.stageBudgetsMs[a][s] ?? 0))
-            }
-        }
-        return bindings
-    }
-
-    /// Each stage's current planning rate, keyed "app/stage" (status and logs).
-    public var stageRatesPerSecond: [String: Double] {
-        var rates: [String: Double] = [:]
-        let planned = planningRates()
-        for (key, (a, s)) in stageIndex { rates[key] = planned[a][s] }
-        return rates
+        guard !gone.isEmpty else { return kept }
+        let goneIDs = Set(gone.map(\.id))
+        let orphaned = Set(gone.flatMap { $0.allocations.map(\.sessionID) })
+        kept.plan.backends.removeAll { goneIDs.contains($0.id) }
+        kept.plan.sessions.removeAll { orphaned.contains($0.id) }
+        return kept
     }
 }

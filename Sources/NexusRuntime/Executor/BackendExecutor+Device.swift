@@ -2,7 +2,7 @@ import NexusCore
 
 extension BackendExecutor {
     /// One batch chosen under the lock and run outside it.
-    struct Turn {
+    struct DeviceBatch {
         var session: ExecutorSession
         var batch: [ExecutorSession.Pending]
         var models: [any LoadedModel]
@@ -38,35 +38,29 @@ extension BackendExecutor {
         }
     }
 
-    /// Round-robin from the cursor to the next session with queued requests (an empty queue is skipped);
-    /// its batch is formed by early drop (DESIGN.md §3.5). Also retires drained sessions. Under the lock.
-    func nextTurn() -> (Turn?, [ExecutorSession.Pending]) {
+    /// Asks the core's turn policy (`RoundRobinTurns`, the one the simulated GPUs ask) for the next turn over
+    /// the sessions in visiting order; its drops are taken out of the queue to be answered. Also retires
+    /// drained sessions. Under the lock.
+    func nextTurn() -> (DeviceBatch?, [ExecutorSession.Pending]) {
         retireDrainedSessions()
-        guard !order.isEmpty else { return (nil, []) }
-        for step in 0..<order.count {
-            let index = (cursor + step) % order.count
-            guard let session = sessions[order[index]], !session.queue.isEmpty else { continue }
-            cursor = (index + 1) % order.count
-            let nowNs = clock.nowNs()
-            let decision = session.queue.decideBatch(policy: .early, maxBatch: session.entry.maxBatch, nowNs: nowNs,
-                                                     latencyNs: session.latencyNs(batch:))
-            var dropped: [ExecutorSession.Pending] = []
-            session.queue.popFront(decision.dropCount, into: &dropped)
-            statistics.dropped += dropped.count
-            guard decision.batchSize > 0 else { return (nil, dropped) }
-            var batch: [ExecutorSession.Pending] = []
-            batch.reserveCapacity(decision.batchSize)
-            session.queue.popFront(decision.batchSize, into: &batch)
-            let turn = Turn(session: session, batch: batch, models: session.members.map { loaded[$0.name]! },
-                            prefixModel: session.prefix.map { loaded[$0.name]! })
-            return (turn, dropped)
-        }
-        return (nil, [])
+        let visiting = ExecutorQueues(sessions: order.map { sessions[$0]! })
+        guard let turn = turns.nextTurn(visiting, nowNs: clock.nowNs()) else { return (nil, []) }
+        let session = visiting.sessions[turn.session]
+        var dropped: [ExecutorSession.Pending] = []
+        session.queue.popFront(turn.dropCount, into: &dropped)
+        statistics.dropped += dropped.count
+        guard turn.batchSize > 0 else { return (nil, dropped) }
+        var batch: [ExecutorSession.Pending] = []
+        batch.reserveCapacity(turn.batchSize)
+        session.queue.popFront(turn.batchSize, into: &batch)
+        let chosen = DeviceBatch(session: session, batch: batch, models: session.members.map { loaded[$0.name]! },
+                                 prefixModel: session.prefix.map { loaded[$0.name]! })
+        return (chosen, dropped)
     }
 
     /// Runs one batch. A prefix group runs its prefix once over the batch grouped by member, then each
     /// member's head on its slice (DESIGN.md §3.4).
-    func execute(_ turn: Turn) {
+    func execute(_ turn: DeviceBatch) {
         let session = turn.session
         let batch = turn.prefixModel == nil ? turn.batch : turn.batch.enumerated()
             .sorted { ($0.element.member, $0.offset) < ($1.element.member, $1.offset) }.map(\.element)
@@ -133,7 +127,7 @@ extension BackendExecutor {
         guard !retired.isEmpty else { return }
         for id in retired { sessions[id] = nil }
         order.removeAll { sessions[$0] == nil }
-        cursor = order.isEmpty ? 0 : cursor % order.count
+        turns.sessionsChanged(count: order.count)
         let needed = Set(sessions.values.flatMap(\.modelNames))
         for name in loaded.keys where !needed.contains(name) { loaded[name] = nil }
     }
@@ -144,5 +138,20 @@ extension BackendExecutor {
         for session in sessions.values { session.queue.drain { pending, _ in abandoned.append(pending) } }
         statistics.unavailable += abandoned.count
         return abandoned
+    }
+}
+
+/// The executor's sessions as `TurnPolicy` sees them: deadline queues in visiting order, each capped at its
+/// table entry's batch, with the latencies early drop assumes (`ExecutorSession.latencyNs`).
+struct ExecutorQueues: TurnQueues {
+    let sessions: [ExecutorSession]
+
+    var sessionCount: Int { sessions.count }
+
+    func isEmpty(session: Int) -> Bool { sessions[session].queue.isEmpty }
+
+    func decideBatch(session: Int, drop: DropPolicy, nowNs: Int64) -> BatchDecision {
+        let held = sessions[session]
+        return held.queue.decideBatch(policy: drop, maxBatch: held.entry.maxBatch, nowNs: nowNs, latencyNs: held.latencyNs(batch:))
     }
 }

@@ -46,7 +46,7 @@ extension BackendExecutor {
             newOrder.append(id)
         }
         order = newOrder
-        cursor = 0
+        turns.sessionsChanged(count: order.count)
         table = newTable
         retireDrainedSessions()
         condition.signal()

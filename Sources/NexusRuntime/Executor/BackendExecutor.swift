@@ -30,7 +30,8 @@ public final class BackendExecutor: @unchecked Sendable {
     var sessions: [String: ExecutorSession] = [:]
     /// Visiting order: sessions in table order, draining ones after.
     var order: [String] = []
-    var cursor = 0
+    /// Which session runs next: the core's turn policy, with early drop (DESIGN.md §3.5).
+    var turns = RoundRobinTurns(drop: .early)
     /// Names sessions replaced under the same id while their old queue drains.
     var retiredCount = 0
     var loaded: [String: any LoadedModel] = [:]

@@ -36,10 +36,6 @@ final class ExecutorSession {
 
     /// The latency early drop assumes for a batch of `batch`.
     func latencyNs(batch: Int) -> Int64 {
-        if let planned = entry.latencyMs, !planned.isEmpty {
-            let index = min(batch, planned.count) - 1
-            return Int64(planned[index] * 1e6 * Double(batch) / Double(index + 1))
-        }
-        return observed.estimateNs(batch: batch)
+        entry.plannedLatencyNs(batch: batch) ?? observed.estimateNs(batch: batch)
     }
 }

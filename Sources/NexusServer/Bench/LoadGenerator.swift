@@ -211,13 +211,13 @@ public final class LoadGenerator: Sendable {
         }
     }
 
-    /// `--find-max-rate`: runs of `durationSeconds` each (with the warm-up) from `startRate`, see `BenchRateSearch`.
-    /// Throws when no SLO is known after the first run (neither --slo-ms nor the server's parameter).
-    public func findMaxRate(startRate: Double, minRate: Double, durationSeconds: Double, bisectionSteps: Int = 6,
+    /// `--find-max-rate`: NexusCore's `MaxRateSearch` driven by runs of `durationSeconds` each (after the
+    /// warm-up). Throws when no SLO is known after the first run (neither --slo-ms nor the server's parameter).
+    public func findMaxRate(search: MaxRateSearch, durationSeconds: Double,
                             onStep: (BenchMaxRateReport.Step) -> Void = { _ in }) async throws -> BenchMaxRateReport {
         var steps: [BenchMaxRateReport.Step] = []
-        let search = BenchRateSearch(minRate: minRate, startRate: startRate, bisectionSteps: bisectionSteps)
-        let outcome = try await search.run { rate in
+        var search = search
+        try await search.run { rate in
             let report = await run(ratePerSecond: rate, durationSeconds: durationSeconds)
             guard report.sloMs != nil else {
                 throw ServerError.configuration(
@@ -229,6 +229,6 @@ public final class LoadGenerator: Sendable {
             return step.passed
         }
         return BenchMaxRateReport(targetFraction: Self.targetFraction, steps: steps,
-                                  maxRatePerSecond: outcome.maxRatePerSecond, hitCeiling: outcome.hitCeiling)
+                                  maxRatePerSecond: search.highestPassingPerSecond, hitCeiling: search.hitCeiling)
     }
 }

@@ -64,13 +64,8 @@ struct ApplicationRunner: Sendable {
             return .failure(.unavailable("no backend serves stage '\(missing)' yet: the scheduler has not planned it (no backend registered, or its budget is infeasible)"))
         }
         let parents = application.spec.parentIndices
-        var deadlines = [Int64](repeating: 0, count: stages.count)
-        for s in stages.indices {
-            // Parents come first (the loader checks), so their offsets are known.
-            let parentDeadline = parents[s].map { deadlines[$0] } ?? arrivalNs
-            deadlines[s] = parentDeadline + Int64((bindings[s].budgetMs * 1e6).rounded())
-        }
-        let (stageBindings, stageDeadlines) = (bindings, deadlines)
+        let offsets = StageDeadlines.offsetsNs(budgetsMs: bindings.map(\.budgetMs), parents: parents)
+        let (stageBindings, stageDeadlines) = (bindings, offsets.map { arrivalNs + $0 })
         let progress = RunProgress(stageCount: stages.count)
 
         // A task group only where there are two or more things to wait for: a one-stage application with

@@ -31,10 +31,10 @@ public final class SchedulerServer: Sendable {
     let pushes = Mutex<[UInt64: (acked: UInt64, inFlight: UInt64?)]>([:])
     let bound = Mutex<HostPort?>(nil)
 
-    public init(options: Options, applications: [ServedApplication], models: [ModelSpec], planner: EpochPlanner) {
+    public init(options: Options, applications: [ServedApplication], models: [ModelSpec], planner: any ClusterPlanning) {
         self.options = options
         self.models = models.map(ModelInterface.init)
-        state = Mutex(SchedulerState(applications: applications, epochPlanner: planner, config: options.config))
+        state = Mutex(SchedulerState(applications: applications, planner: planner, config: options.config))
     }
 
     /// Where it listens, once `run` has bound.

@@ -1,0 +1,39 @@
+import NexusCore
+
+/// `nexus simulate --find-max-rate`: NexusCore's `MaxRateSearch` driven by simulated runs. Every trial uses
+/// the same seed, so trials differ only in the rate.
+extension Simulation {
+    public struct Trial: Encodable, Sendable {
+        public var totalRatePerSecond: Double
+        public var withinSLOFraction: Double
+    }
+
+    public struct MaxRateOutcome: Encodable, Sendable {
+        public var policy: String
+        /// nil when even the lowest rate tried missed the target.
+        public var maxRatePerSecond: Double?
+        /// The run at `maxRatePerSecond`.
+        public var result: SimulationResult?
+        public var trials: [Trial]
+    }
+
+    /// The highest total rate at which at least `targetFraction` of requests finish within their SLO.
+    public static func findMaxRate(workload: Workload, curves: ModelCurves, config: SimulationConfig,
+                                   search: MaxRateSearch, targetFraction: Double = 0.99) throws -> MaxRateOutcome {
+        precondition(targetFraction > 0 && targetFraction <= 1, "targetFraction must be in (0, 1], got \(targetFraction)")
+        var search = search
+        var trials: [Trial] = []
+        var results: [Double: SimulationResult] = [:]
+        try search.run { rate in
+            var trialConfig = config
+            trialConfig.totalRatePerSecond = rate
+            let result = try run(workload: workload, curves: curves, config: trialConfig)
+            trials.append(Trial(totalRatePerSecond: rate, withinSLOFraction: result.total.withinSLOFraction))
+            results[rate] = result
+            return result.total.withinSLOFraction >= targetFraction
+        }
+        let best = search.highestPassingPerSecond
+        return MaxRateOutcome(policy: config.policy.rawValue, maxRatePerSecond: best, result: best.flatMap { results[$0] },
+                              trials: trials)
+    }
+}

@@ -317,6 +317,16 @@ public nonisolated struct Nexus_Cluster_ChildInput: Sendable {
     set {kind = .crops(newValue)}
   }
 
+  /// The parent's own input (a root's: the client's), `gamma` times per parent call (a workload file's
+  /// synthetic application).
+  public var fanOut: Nexus_Cluster_FanOutInput {
+    get {
+      if case .fanOut(let v)? = kind {return v}
+      return Nexus_Cluster_FanOutInput()
+    }
+    set {kind = .fanOut(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Kind: Equatable, Sendable {
@@ -324,6 +334,9 @@ public nonisolated struct Nexus_Cluster_ChildInput: Sendable {
     case same(Nexus_Cluster_SameInput)
     /// One call per detection of the parent's `boxes_output` ([N, 5]: x1, y1, x2, y2, score in [0, 1]).
     case crops(Nexus_Cluster_CropsInput)
+    /// The parent's own input (a root's: the client's), `gamma` times per parent call (a workload file's
+    /// synthetic application).
+    case fanOut(Nexus_Cluster_FanOutInput)
 
   }
 
@@ -331,6 +344,16 @@ public nonisolated struct Nexus_Cluster_ChildInput: Sendable {
 }
 
 public nonisolated struct Nexus_Cluster_SameInput: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Nexus_Cluster_FanOutInput: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -1194,7 +1217,7 @@ nonisolated extension Nexus_Cluster_Preprocess: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Nexus_Cluster_ChildInput: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ChildInput"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}same\0\u{1}crops\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}same\0\u{1}crops\0\u{3}fan_out\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1228,6 +1251,19 @@ nonisolated extension Nexus_Cluster_ChildInput: SwiftProtobuf.Message, SwiftProt
           self.kind = .crops(v)
         }
       }()
+      case 3: try {
+        var v: Nexus_Cluster_FanOutInput?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .fanOut(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .fanOut(v)
+        }
+      }()
       default: break
       }
     }
@@ -1246,6 +1282,10 @@ nonisolated extension Nexus_Cluster_ChildInput: SwiftProtobuf.Message, SwiftProt
     case .crops?: try {
       guard case .crops(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    }()
+    case .fanOut?: try {
+      guard case .fanOut(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     }()
     case nil: break
     }
@@ -1273,6 +1313,25 @@ nonisolated extension Nexus_Cluster_SameInput: SwiftProtobuf.Message, SwiftProto
   }
 
   public static func ==(lhs: Nexus_Cluster_SameInput, rhs: Nexus_Cluster_SameInput) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Nexus_Cluster_FanOutInput: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FanOutInput"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Nexus_Cluster_FanOutInput, rhs: Nexus_Cluster_FanOutInput) -> Bool {
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

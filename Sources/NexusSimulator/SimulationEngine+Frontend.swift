@@ -34,9 +34,8 @@ extension SimulationEngine {
     /// Calls `stage` gamma times for `request` (gamma 1.5: once, and a second time with probability 0.5).
     mutating func spawn(stage: Int, request: Int32, nowNs: Int64, isRoot: Bool) {
         let gamma = stageGamma[stage]
-        var count = Int(gamma)
-        let fraction = gamma - Double(count)
-        if fraction > 0, fanOutRandom.unit() < fraction { count += 1 }
+        // A draw only for a fractional gamma, so integer fan-outs use no randomness.
+        let count = FanOut.calls(gamma: gamma, unit: gamma != gamma.rounded(.down) ? fanOutRandom.unit() : 0)
         for _ in 0..<count { dispatch(stage: stage, request: request, nowNs: nowNs, isRoot: isRoot) }
     }
 

@@ -59,12 +59,12 @@ extension SimulationEngine {
         scratch = dropped
     }
 
-    /// A simulated batch time: uniform between the profile's median and p99 for that batch size.
+    /// A simulated batch time, as the SIMULATED runtime of the servers draws it.
     mutating func batchDurationNs(session: Int, batch: Int) -> Int64 {
         let curve = sessionCurves[session]
-        let low = curve.medianNs[batch], high = curve.p99Ns[batch]
-        guard high > low else { return low }
-        return low + Int64(serviceRandom.unit() * Double(high - low))
+        // A draw only where median and p99 differ, as before: the random stream stays the same.
+        guard curve.p99Ns[batch] > curve.medianNs[batch] else { return curve.medianNs[batch] }
+        return curve.simulatedDurationNs(batch: batch, unit: serviceRandom.unit())
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NexusConfig
 import NexusCore
 import NexusServer
 
@@ -9,7 +10,8 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Open-loop Poisson load on an Open Inference Protocol server (ModelInfer over gRPC): latency, goodput, errors.",
         discussion: """
             Sends unary ModelInfer requests (with --stream: messages on one ModelStreamInfer stream per connection, \
-            answers matched by the echoed id) to one app at Poisson times (exponential gaps from --seed) that never \
+            answers matched by the echoed id) to one app (--app), or to every application of a workload file in \
+            its share of the rate (--workload, against nexus serve --workload), at Poisson times (exponential gaps from --seed) that never \
             wait for responses, so an overloaded server shows as latency and errors, not as a lower offered rate. \
             The input is built from the app's ModelMetadata (dimensions of -1 become 1), or is --image as a BYTES \
             tensor. Latency is response time minus scheduled send time, so it includes delay in this client \
@@ -28,10 +30,19 @@ struct BenchCommand: AsyncParsableCommand {
     var target: String
 
     @Option(name: .long, help: "App (model name) to send to.")
-    var app: String
+    var app: String?
 
-    @Option(name: .long, help: "Requests per second (with --find-max-rate: the first guess).")
-    var rate: Double
+    @Option(name: .long, help: "Instead of --app: send each application of this workload file its share of --rate (as nexus simulate does), and report each and all together.")
+    var workload: String?
+
+    @Option(name: .long, help: "With --workload: the phase (name or index) whose rate shares to send (default: the first).")
+    var phase: String?
+
+    @Option(name: .long, help: "With --workload: the time scale K the server runs (nexus serve --time-scale): the default rate is the workload's divided by K.")
+    var timeScale: Double = 1
+
+    @Option(name: .long, help: "Requests per second in all (with --find-max-rate: the first guess). Default with --workload: its totalRatePerSecond / --time-scale.")
+    var rate: Double?
 
     @Option(name: .long, help: "Measured seconds per run.")
     var duration: Double
@@ -79,14 +90,18 @@ struct BenchCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try parsedTarget()
-        guard !app.isEmpty else { throw ValidationError("--app must not be empty") }
-        guard rate > 0 && rate <= 10_000_000 else { throw ValidationError("--rate must be in (0, 10000000], got \(rate)") }
+        guard (app == nil) != (workload == nil) else { throw ValidationError("give --app or --workload, not both and not neither") }
+        if let app, app.isEmpty { throw ValidationError("--app must not be empty") }
+        if app != nil, rate == nil { throw ValidationError("--rate is needed with --app") }
+        if workload == nil, phase != nil || timeScale != 1 { throw ValidationError("--phase and --time-scale go with --workload") }
+        guard timeScale > 0, timeScale <= 10_000, timeScale.isFinite else { throw ValidationError("--time-scale must be in (0, 10000], got \(timeScale)") }
+        if let rate, !(rate > 0 && rate <= 10_000_000) { throw ValidationError("--rate must be in (0, 10000000], got \(rate)") }
         guard duration > 0 && duration <= 86_400 else { throw ValidationError("--duration must be in (0, 86400], got \(duration)") }
         guard warmup >= 0 && warmup <= 3600 else { throw ValidationError("--warmup must be in [0, 3600], got \(warmup)") }
         if let sloMs, !(sloMs > 0 && sloMs <= 3_600_000) { throw ValidationError("--slo-ms must be in (0, 3600000], got \(sloMs)") }
         guard (1...1_000_000).contains(maxInFlight) else { throw ValidationError("--max-in-flight must be in 1...1000000, got \(maxInFlight)") }
         guard (1...64).contains(connections) else { throw ValidationError("--connections must be in 1...64, got \(connections)") }
-        guard minRate > 0 && minRate <= rate else { throw ValidationError("--min-rate must be in (0, --rate], got \(minRate)") }
+        guard minRate > 0 && minRate <= (rate ?? .infinity) else { throw ValidationError("--min-rate must be in (0, --rate], got \(minRate)") }
         guard precision > 0 && precision < 1 else { throw ValidationError("--precision must be in (0, 1), got \(precision)") }
     }
 
@@ -96,7 +111,8 @@ struct BenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         eventLoops.apply()
-        var options = BenchOptions(target: try parsedTarget(), app: app)
+        let (mix, totalRate) = try applications()
+        var options = BenchOptions(target: try parsedTarget(), mix: mix)
         options.warmupSeconds = warmup
         options.sloMs = sloMs
         options.maxInFlight = maxInFlight
@@ -119,22 +135,39 @@ struct BenchCommand: AsyncParsableCommand {
         do {
             // On the event loops, like the servers: a response resumes its request's task on the thread that read it.
             try await withTaskExecutorPreference(EventLoops.shared) {
-                try await LoadGenerator.withGenerator(chosen, imageBytes: image) { generator in try await run(generator) }
+                try await LoadGenerator.withGenerator(chosen, imageBytes: image) { generator in try await run(generator, rate: totalRate) }
             }
         } catch let error as ServerError {
             throw InputError(description: error.description)
         }
     }
 
-    func run(_ generator: LoadGenerator) async throws {
+    /// The applications and their shares, and the total rate: --app alone, or a workload's at --phase.
+    func applications() throws -> (ApplicationMix, Double) {
+        guard let workload else { return (.single(app!), rate!) }
+        let loaded = try WorkloadLoader.load(path: workload)
+        let phaseIndex = try phase.map { name in
+            guard let index = loaded.workload.phaseIndex(named: name) else {
+                throw InputError(description: "--phase: '\(name)' is not a phase of \(workload)")
+            }
+            return index
+        }
+        let traffic = loaded.workload.traffic(phaseIndex: phaseIndex)
+        let mix = ApplicationMix(names: loaded.workload.applications.map(\.name), shares: traffic.applicationRates, seed: seed)
+        return (mix, rate ?? traffic.totalRatePerSecond / timeScale)
+    }
+
+    func run(_ generator: LoadGenerator, rate: Double) async throws {
         if let warning = generator.input.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         if !json {
-            print("bench: app \(app) at \(target), input \(generator.input.description), \(connections) connection(s)\(stream ? " streaming" : " unary"), "
+            let what = workload.map { "the \(generator.options.mix.count) applications of \($0)" } ?? "app \(app!)"
+            print("bench: \(what) at \(target), input \(generator.input.description), \(connections) connection(s)\(stream ? " streaming" : " unary"), "
                   + "\(fixed(warmup, 1)) s warm-up + \(fixed(duration, 1)) s measured per run")
         }
         guard findMaxRate else {
             let report = await generator.run(ratePerSecond: rate, durationSeconds: duration)
             if json { print(try JSONOutput.string(report)) } else { print(Self.text(report)) }
+            if !json, let parts = report.applications { print(Self.applicationTable(parts)) }
             return
         }
         var table = TextTable(header: ["rate/s", "sent", "not sent", "OK", "within SLO", "p99 ms", "errors", "result"])
@@ -152,11 +185,27 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if json { print(try JSONOutput.string(outcome)); return }
         print(table.render())
+        if let parts = outcome.steps.last(where: \.passed)?.report.applications {
+            print("per application at the highest passing rate:")
+            print(Self.applicationTable(parts))
+        }
         if let best = outcome.maxRatePerSecond {
             print("max rate: \(fixed(best, 1)) req/s with >= 99% within SLO\(outcome.hitCeiling ? " (the search's ceiling; may be higher)" : "")")
         } else {
             print("max rate: none; even \(fixed(minRate, 1)) req/s missed 99% within SLO")
         }
+    }
+
+    /// One row per application of a `--workload` run: its share of the rate and how it fared.
+    static func applicationTable(_ parts: [BenchReport]) -> String {
+        var table = TextTable(header: ["application", "rate/s", "sent", "OK", "within SLO", "SLO ms", "p99 ms", "goodput/s", "errors"])
+        for part in parts {
+            table.add([part.application ?? "?", fixed(part.ratePerSecond, 1), String(part.sent), String(part.completedOK),
+                       percent(part.withinSLOFraction), part.sloMs.map { fixed($0, 1) } ?? "-",
+                       part.latency.map { fixed($0.p99Ms, 2) } ?? "-", part.goodputPerSecond.map { fixed($0, 1) } ?? "-",
+                       String(part.errors.values.reduce(0, +) + part.unanswered)])
+        }
+        return table.render()
     }
 
     static func text(_ report: BenchReport) -> String {
@@ -166,8 +215,9 @@ struct BenchCommand: AsyncParsableCommand {
         table.add(["sent", "\(report.sent) (\(fixed(Double(report.sent) / report.durationSeconds, 1)) req/s over \(window) s)"])
         table.add(["not sent (max in flight)", String(report.notSent)])
         table.add(["completed OK", "\(report.completedOK) (\(fixed(report.throughputPerSecond, 1)) req/s)"])
-        if let slo = report.sloMs {
-            table.add(["SLO", "\(fixed(slo, 2)) ms (\(report.sloSource ?? "?"))"])
+        if report.sloKnown {
+            let slo = report.sloMs.map { "\(fixed($0, 2)) ms" } ?? "each application's own"
+            table.add(["SLO", "\(slo) (\(report.sloSource ?? "?"))"])
             table.add(["within SLO", "\(report.withinSLO) (\(percent(report.withinSLOFraction)) of scheduled)"])
             table.add(["goodput", "\(fixed(report.goodputPerSecond ?? 0, 1)) req/s"])
         } else {

@@ -26,7 +26,10 @@ struct SchedulerFlags: ParsableArguments {
     var overheadMs: Double = 1
 
     @Option(name: .long, help: "Memory of one device (MB) the planner packs models into.")
-    var gpuMemoryMb: Double = 81_559
+    var gpuMemoryMb: Double = PlanningSettings().gpuMemoryMB
+
+    @Option(name: .long, help: "Plan capacity for (1 + headroom) x the measured rate (the simulator's default too).")
+    var headroom: Double = PlanningSettings().rateHeadroom
 
     func validate() throws {
         guard (10...600_000).contains(beaconMs) else { throw ValidationError("--beacon-ms must be in 10...600000, got \(beaconMs)") }
@@ -34,6 +37,7 @@ struct SchedulerFlags: ParsableArguments {
         guard defaultSloMs.isFinite, defaultSloMs > 0 else { throw ValidationError("--default-slo-ms must be > 0, got \(defaultSloMs)") }
         guard overheadMs.isFinite, overheadMs >= 0 else { throw ValidationError("--overhead-ms must be >= 0, got \(overheadMs)") }
         guard gpuMemoryMb.isFinite, gpuMemoryMb > 0 else { throw ValidationError("--gpu-memory-mb must be > 0, got \(gpuMemoryMb)") }
+        guard headroom >= 0, headroom <= 10 else { throw ValidationError("--headroom must be in 0...10, got \(headroom)") }
     }
 
     var config: SchedulerConfig {
@@ -41,6 +45,21 @@ struct SchedulerFlags: ParsableArguments {
         let epochNs = Int64(epochS * 1e9)
         return SchedulerConfig(beaconNs: beaconNs, trigger: EpochTrigger(
             epochNs: epochNs, minimumIntervalNs: min(epochNs, 10_000_000_000), riseIntervalNs: min(beaconNs, min(epochNs, 10_000_000_000))))
+    }
+
+    /// The planning knobs these flags set; the rest are the defaults every command shares.
+    var planning: PlanningSettings {
+        var settings = PlanningSettings()
+        settings.gpuMemoryMB = gpuMemoryMb
+        settings.rateHeadroom = headroom
+        return settings
+    }
+
+    /// The applications of a workload file on simulated backends (`nexus serve --workload`).
+    func scheduler(listen: HostPort, cluster: WorkloadCluster) -> SchedulerServer {
+        SchedulerServer(options: .init(listen: listen, config: config), applications: cluster.applications,
+                        models: Array(cluster.models.values), planner: cluster.planner(planning),
+                        declaredStageRates: cluster.declaredStageRates)
     }
 
     /// Loads applications and profiles; every model an application uses must have a profile.
@@ -70,9 +89,7 @@ struct SchedulerFlags: ParsableArguments {
             profiles.append(profile)
         }
         let curves = ModelCurves(table: ProfileTable(source: "\(repository.root)/*/profiles/\(profileName).csv", column: .graphP99, profiles: profiles))
-        let planner = EpochPlanner(
-            builder: SessionBuilder(curves: curves, overheadMs: overheadMs, gpuMemoryMB: gpuMemoryMb),
-            planner: Planner(config: PlannerConfig(gpuMemoryMB: gpuMemoryMb)))
+        let planner = planning.epochPlanner(curves: curves, overheadMs: overheadMs)
         return SchedulerServer(options: .init(listen: listen, config: config), applications: applications,
                                models: used.compactMap { repository.models[$0] }, planner: planner)
     }

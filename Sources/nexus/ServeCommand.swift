@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NexusConfig
+import NexusCore
 import NexusRuntime
 import NexusServer
 
@@ -15,7 +16,19 @@ struct ServeCommand: AsyncParsableCommand {
             """)
 
     @Option(name: .long, help: "Model repository: <model>/model.yaml, the TorchScript file, profiles/<profile>.csv.")
-    var repo: String
+    var repo: String?
+
+    @Option(name: .long, help: "Instead of --repo: serve the applications of this workload file (data/workloads/) on --backends SIMULATED backends, as nexus simulate runs them.")
+    var workload: String?
+
+    @Option(name: .long, help: "With --workload: simulated backends to start (default: the workload's gpus).")
+    var backends: Int?
+
+    @Option(name: .long, help: "With --workload: the phase (name or index) whose gammas and rates to serve (default: the first).")
+    var phase: String?
+
+    @Option(name: .long, help: "With --workload: multiply every profile latency, SLO and network cost by K (and divide rates by K), as nexus simulate and nexus bench --time-scale do.")
+    var timeScale: Double = 1
 
     @Option(name: .long, help: "Address to serve the Open Inference Protocol on.")
     var listen = "0.0.0.0:8001"
@@ -33,6 +46,12 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var eventLoops: EventLoopFlags
 
     func validate() throws {
+        guard (repo == nil) != (workload == nil) else { throw ValidationError("give --repo (real models) or --workload (simulated backends), not both and not neither") }
+        if let backends, !(1...1024).contains(backends) { throw ValidationError("--backends must be in 1...1024, got \(backends)") }
+        if workload == nil, backends != nil || phase != nil || timeScale != 1 {
+            throw ValidationError("--backends, --phase and --time-scale go with --workload")
+        }
+        guard timeScale > 0, timeScale <= 10_000, timeScale.isFinite else { throw ValidationError("--time-scale must be in (0, 10000], got \(timeScale)") }
         guard ["auto", "cpu", "simulated"].contains(device) || device.range(of: #"^cuda:[0-9]+$"#, options: .regularExpression) != nil else {
             throw ValidationError("--device must be auto, cpu, cuda:N or simulated, got '\(device)'")
         }
@@ -43,19 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
         eventLoops.apply()
         let log = ServerLog("serve")
         let listen = try HostPort(parsing: listen, flag: "--listen")
-        let repository = try ModelRepository.load(root: repo)
-        let (devices, profile, why) = resolveDevices(repository: repository)
-        log.info(devices == ["simulated"]
-                 ? "SIMULATED runtime (\(why)): latencies from profiles/\(profile).csv, outputs are zeros"
-                 : "serving on \(devices.joined(separator: ", ")) with libtorch (\(why))")
-        let scheduler = try flags.scheduler(listen: HostPort(host: "127.0.0.1", port: 0), repository: repository, defaultProfile: profile)
-        var executors: [(String, BackendExecutor)] = []
-        for device in devices {
-            let runtime = try RuntimeOptions.parse(["--repo", repo, "--device", device] + torch.arguments)
-            executors.append((device, try makeExecutor(runtime: runtime, repository: repository, simulatedProfile: profile,
-                                                       queueCapacity: queueCapacity)))
-        }
-        let backends = executors
+        let (scheduler, backends) = try workload != nil ? workloadCluster(log) : repositoryCluster(log)
         try await runUntilSignalled {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 let (bound, continuation) = AsyncStream<HostPort>.makeStream()
@@ -73,6 +80,46 @@ struct ServeCommand: AsyncParsableCommand {
                 group.cancelAll()
             }
         }
+    }
+
+    /// `--repo`: the repository's models on every device this machine has (or simulated, without libtorch).
+    func repositoryCluster(_ log: ServerLog) throws -> (SchedulerServer, [(String, BackendExecutor)]) {
+        let repo = repo!
+        let repository = try ModelRepository.load(root: repo)
+        let (devices, profile, why) = resolveDevices(repository: repository)
+        log.info(devices == ["simulated"]
+                 ? "SIMULATED runtime (\(why)): latencies from profiles/\(profile).csv, outputs are zeros"
+                 : "serving on \(devices.joined(separator: ", ")) with libtorch (\(why))")
+        let scheduler = try flags.scheduler(listen: HostPort(host: "127.0.0.1", port: 0), repository: repository, defaultProfile: profile)
+        var executors: [(String, BackendExecutor)] = []
+        for device in devices {
+            let runtime = try RuntimeOptions.parse(["--repo", repo, "--device", device] + torch.arguments)
+            executors.append((device, try makeExecutor(runtime: runtime, repository: repository, simulatedProfile: profile,
+                                                       queueCapacity: queueCapacity)))
+        }
+        return (scheduler, executors)
+    }
+
+    /// `--workload`: the workload's applications on `--backends` simulated backends.
+    func workloadCluster(_ log: ServerLog) throws -> (SchedulerServer, [(String, BackendExecutor)]) {
+        let raw = try WorkloadLoader.load(path: workload!)
+        let loaded = raw.scaled(TimeScale(timeScale))
+        let phaseIndex = try phase.map { name in
+            guard let index = raw.workload.phaseIndex(named: name) else {
+                throw ValidationError("--phase: '\(name)' is not a phase of \(raw.path)")
+            }
+            return index
+        }
+        let cluster = try WorkloadCluster(loaded: loaded, phaseIndex: phaseIndex)
+        let count = backends ?? loaded.workload.gpus ?? 1
+        log.info("SIMULATED runtime: workload \(loaded.workload.name) (\(cluster.applications.count) applications) on \(count) "
+                 + "simulated backends, time scale \(timeScale); batch times from \(loaded.profilesPath), outputs are zeros")
+        let scheduler = flags.scheduler(listen: HostPort(host: "127.0.0.1", port: 0), cluster: cluster)
+        let executors = (0..<count).map { index in
+            ("simulated", BackendExecutor(runtime: cluster.runtime(seed: UInt64(index) + 1), models: cluster.models,
+                                          options: .init(workerThreads: 0, queueCapacity: queueCapacity)))
+        }
+        return (scheduler, executors)
     }
 
     /// The devices to run and the profile to plan with, and why.

@@ -60,6 +60,15 @@ public struct LatencyCurve: Sendable {
 
     public func throughputPerSecond(batch: Int) -> Double { 1000 * Double(batch) / latencyMs[batch] }
 
+    /// How long a simulated device takes for a batch of `batch` (DESIGN.md §3.7): uniform between the median
+    /// and the p99 of the batch size that runs, `unit` being a uniform draw in [0, 1). The simulator's GPUs and
+    /// the SIMULATED runtime of the servers both take batch times from here.
+    public func simulatedDurationNs(batch: Int, unit: Double) -> Int64 {
+        let low = medianNs[batch], high = p99Ns[batch]
+        guard high > low else { return low }
+        return low + Int64(unit * Double(high - low))
+    }
+
     /// Largest batch whose padded latency is <= `limitMs`, or 0 if even batch 1 is slower.
     public func largestBatch(withLatencyAtMostMs limitMs: Double) -> Int {
         // latencyMs is non-decreasing, so binary search the last index <= limit.

@@ -1,30 +1,36 @@
 import Glibc
 import NexusCore
+import Synchronization
 
-/// A SIMULATED device (DESIGN.md §3.7): each batch takes its profile's median latency on the real clock (to
-/// within a few µs) and returns zeros of the declared output shapes. For CPU tests, the engine-overhead
-/// benchmark and `nexus serve` without libtorch; never a stand-in for real models, and it says so in
-/// `deviceDescription`.
+/// A SIMULATED device (DESIGN.md §3.7): each batch takes as long on the real clock (to within a few µs) as
+/// the simulator's GPUs take for it in virtual time (`LatencyCurve.simulatedDurationNs`: uniform between the
+/// profile's median and p99 of the batch that runs) and returns zeros of the declared output shapes. For CPU
+/// tests, the engine-overhead benchmark, `nexus serve` without libtorch and `nexus serve --workload`; never a
+/// stand-in for real models, and it says so in `deviceDescription`.
 public final class SimulatedRuntime: ModelRuntime, @unchecked Sendable {
-    /// Median latency in ms per model and batch size; a prefix-family head takes 0 (profiles have no heads).
+    /// Per model; a prefix-family head takes 0 (profiles have no heads).
     public let profiles: [String: ModelProfile]
     public let label: String
+    let random: Mutex<RandomSource>
 
-    public init(profiles: [String: ModelProfile], label: String) {
+    /// `seed`: batch times are drawn from a seeded stream, so a run can be repeated.
+    public init(profiles: [String: ModelProfile], label: String, seed: UInt64 = 1) {
         self.profiles = profiles
         self.label = label
+        random = Mutex(RandomSource(seed: seed, stream: 1_000_002))
     }
 
     public var isSimulated: Bool { true }
     public var deviceDescription: String { "SIMULATED device (\(label)): latencies from profiles, outputs are zeros" }
 
     public func load(_ spec: ModelSpec, inputShape: [Int]) throws -> any LoadedModel {
-        if spec.isHead { return SimulatedModel(spec: spec, inputShape: inputShape, profile: nil) }
+        if spec.isHead { return SimulatedModel(spec: spec, inputShape: inputShape, curve: nil, unit: { 0 }) }
         guard let profile = profiles[spec.name] else {
             throw RuntimeError.modelLoad(path: spec.filePath,
                                          message: "the simulated runtime needs a profile of '\(spec.name)' (\(label)) and has none")
         }
-        return SimulatedModel(spec: spec, inputShape: inputShape, profile: profile)
+        return SimulatedModel(spec: spec, inputShape: inputShape, curve: LatencyCurve(profile: profile),
+                              unit: { [self] in random.withLock { $0.unit() } })
     }
 
     public func memoryBytes(peak: Bool) -> Int64? { nil }
@@ -34,12 +40,14 @@ public final class SimulatedRuntime: ModelRuntime, @unchecked Sendable {
 final class SimulatedModel: LoadedModel, @unchecked Sendable {
     let spec: ModelSpec
     let inputElements: Int
-    let profile: ModelProfile?
+    let curve: LatencyCurve?
+    let unit: @Sendable () -> Double
 
-    init(spec: ModelSpec, inputShape: [Int], profile: ModelProfile?) {
+    init(spec: ModelSpec, inputShape: [Int], curve: LatencyCurve?, unit: @escaping @Sendable () -> Double) {
         self.spec = spec
         self.inputElements = inputShape.reduce(1, *)
-        self.profile = profile
+        self.curve = curve
+        self.unit = unit
     }
 
     func run(_ input: UnsafeBufferPointer<Float>, batch: Int) throws -> any ModelOutputs {
@@ -58,12 +66,12 @@ final class SimulatedModel: LoadedModel, @unchecked Sendable {
     func prepare(batches: [Int]) throws {}
 
     private func pause(batch: Int) throws {
-        guard let profile else { return }
-        guard let latencyMs = profile.medianLatencyMs(batch: batch) ?? profile.latencyMs(batch: batch) else {
-            throw RuntimeError.execution(model: spec.name, message: "batch \(batch) is beyond the profile's largest batch \(profile.maxBatch)")
+        guard let curve else { return }
+        guard batch <= curve.maxBatch else {
+            throw RuntimeError.execution(model: spec.name, message: "batch \(batch) is beyond the profile's largest batch \(curve.maxBatch)")
         }
-        guard latencyMs > 0 else { return }
-        SimulatedModel.wait(nanoseconds: Int64(latencyMs * 1e6))
+        let durationNs = curve.simulatedDurationNs(batch: batch, unit: unit())
+        if durationNs > 0 { SimulatedModel.wait(nanoseconds: durationNs) }
     }
 
     /// Linux wakes a sleeping thread up to its timer slack (50 µs) late, which is more than a small model's

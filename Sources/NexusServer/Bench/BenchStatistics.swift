@@ -41,6 +41,13 @@ public struct BenchHops: Sendable {
     /// On the backend: decode, queue, batch, model, reply (the null model's own share is ~8 µs).
     public var backend = LatencyHistogram()
 
+    mutating func merge(_ other: BenchHops) {
+        client.merge(other.client)
+        frontend.merge(other.frontend)
+        link.merge(other.link)
+        backend.merge(other.backend)
+    }
+
     mutating func record(latencyNs: Int64, _ timing: BenchTiming) {
         client.record(max(0, latencyNs - timing.frontendNs))
         frontend.record(max(0, timing.frontendNs - timing.callNs))
@@ -84,6 +91,36 @@ public struct BenchStatistics: Sendable {
             sloSource = .flag
         }
     }
+
+    /// Several applications' statistics together (`nexus bench --workload`): counts, errors and histograms
+    /// summed. Each request was judged against its own application's SLO, so `sloNs` is kept only where every
+    /// part has the same one; `sloKnown` says whether every part knew its SLO.
+    public init(merging parts: [BenchStatistics]) {
+        precondition(!parts.isEmpty, "nothing to merge")
+        self.init(windowStartNs: parts[0].windowStartNs, windowEndNs: parts[0].windowEndNs, sloMs: nil)
+        for part in parts {
+            sent += part.sent
+            notSent += part.notSent
+            ok += part.ok
+            withinSLO += part.withinSLO
+            simulated += part.simulated
+            errors.merge(part.errors, uniquingKeysWith: +)
+            errorExamples.merge(part.errorExamples) { first, _ in first }
+            latency.merge(part.latency)
+            hops.merge(part.hops)
+            closed = closed || part.closed
+        }
+        let slos = Set(parts.compactMap(\.sloNs))
+        partsKnowTheirSLO = parts.allSatisfy(\.sloKnown)
+        if partsKnowTheirSLO, slos.count == 1 { sloNs = slos.first }
+        sloSource = parts.compactMap(\.sloSource).first
+    }
+
+    /// Set only by `init(merging:)`.
+    private var partsKnowTheirSLO = false
+
+    /// The SLO of every request is known: from the flag or the server, or for merged statistics, each part's.
+    public var sloKnown: Bool { sloNs != nil || partsKnowTheirSLO }
 
     @inline(__always)
     public func isMeasured(_ scheduledNs: Int64) -> Bool { scheduledNs >= windowStartNs && scheduledNs < windowEndNs }
@@ -129,13 +166,13 @@ public struct BenchStatistics: Sendable {
     /// The find-max-rate criterion: at least `fraction` of the scheduled requests answered OK within the SLO
     /// (requests not sent because the client was overloaded count as misses).
     public func meets(fraction: Double) -> Bool {
-        sloNs != nil && scheduled > 0 && Double(withinSLO) >= fraction * Double(scheduled)
+        sloKnown && scheduled > 0 && Double(withinSLO) >= fraction * Double(scheduled)
     }
 
     public var windowSeconds: Double { Double(windowEndNs - windowStartNs) / 1e9 }
 
     /// Within-SLO responses per second of the window; nil without an SLO.
-    public var goodputPerSecond: Double? { sloNs == nil ? nil : Double(withinSLO) / windowSeconds }
+    public var goodputPerSecond: Double? { sloKnown ? Double(withinSLO) / windowSeconds : nil }
 
     /// Latency of OK responses at quantile `q`, in ms (nil when none).
     public func latencyMs(_ q: Double) -> Double? { latency.quantileNs(q).map { Double($0) / 1e6 } }

@@ -140,13 +140,24 @@ public struct BenchInput: Sendable {
     }
 }
 
-/// Serializes request number `n` as the prebuilt template followed by field 3 (`id`) = decimal n. Protobuf
-/// reads fields in any order, so this is the template message with its id set, without re-encoding the tensor.
+/// Serializes request number `n` as the prebuilt template of its application (`mix`) followed by field 3 (`id`)
+/// = decimal n. Protobuf reads fields in any order, so this is the template message with its id set, without
+/// re-encoding the tensor.
 struct BenchRequestSerializer: MessageSerializer {
     typealias Message = UInt64
-    let template: [UInt8]
+    let templates: [[UInt8]]
+    let mix: ApplicationMix
+
+    init(templates: [[UInt8]], mix: ApplicationMix) {
+        precondition(templates.count == mix.count, "one template per application")
+        self.templates = templates
+        self.mix = mix
+    }
+
+    init(template: [UInt8]) { self.init(templates: [template], mix: .single("")) }
 
     func serialize<Bytes: GRPCContiguousBytes>(_ id: UInt64) throws -> Bytes {
+        let template = templates[mix.application(for: id)]
         var digits = 1
         var rest = id / 10
         while rest > 0 { digits += 1; rest /= 10 }

@@ -8,7 +8,8 @@ import Synchronization
 /// How `nexus bench` loads a server; see `LoadGenerator`.
 public struct BenchOptions: Sendable {
     public var target: HostPort
-    public var app: String
+    /// The applications and each one's share of the rate (one application: every request).
+    public var mix: ApplicationMix
     public var input: BenchInputChoice = .random
     /// Seconds at the same rate before the measured window; excluded from the statistics.
     public var warmupSeconds: Double = 1
@@ -27,8 +28,12 @@ public struct BenchOptions: Sendable {
     public var drainSeconds: Double = 10
 
     public init(target: HostPort, app: String) {
+        self.init(target: target, mix: .single(app))
+    }
+
+    public init(target: HostPort, mix: ApplicationMix) {
         self.target = target
-        self.app = app
+        self.mix = mix
     }
 }
 
@@ -51,6 +56,8 @@ public struct BenchReport: Sendable, Encodable {
     public var withinSLO: Int
     /// withinSLO / (sent + notSent): the find-max-rate criterion.
     public var withinSLOFraction: Double
+    /// Every request's SLO was known (with several applications, each its own).
+    public var sloKnown: Bool
     /// Sent and neither answered nor failed by the end of the drain.
     public var unanswered: Int
     /// Failed requests per gRPC status code (`deadlineExceeded`, `unavailable`, ...), and the first message of each.
@@ -85,8 +92,12 @@ public struct BenchReport: Sendable, Encodable {
         public var count: Int
     }
 
+    /// With several applications (`nexus bench --workload`): the name of this part, and each part's report.
+    @NullEncoded public var application: String? = nil
+    @NullEncoded public var applications: [BenchReport]? = nil
+
     public func meets(fraction: Double) -> Bool {
-        sloMs != nil && sent + notSent > 0 && Double(withinSLO) >= fraction * Double(sent + notSent)
+        sloKnown && sent + notSent > 0 && Double(withinSLO) >= fraction * Double(sent + notSent)
     }
 }
 
@@ -112,7 +123,8 @@ public struct BenchMaxRateReport: Sendable, Encodable {
 /// HTTP/2 connection each).
 public final class LoadGenerator: Sendable {
     public let options: BenchOptions
-    public let input: BenchInput
+    /// Per application of `options.mix`.
+    public let inputs: [BenchInput]
     public static let targetFraction = 0.99
 
     let clients: [GRPCClient<HTTP2ClientTransport.Posix>]
@@ -121,13 +133,18 @@ public final class LoadGenerator: Sendable {
     let serializer: BenchRequestSerializer
     let nextRequestID = Atomic<UInt64>(0)
 
-    private init(options: BenchOptions, input: BenchInput, clients: [GRPCClient<HTTP2ClientTransport.Posix>]) throws {
+    private init(options: BenchOptions, inputs: [BenchInput], clients: [GRPCClient<HTTP2ClientTransport.Posix>]) throws {
         self.options = options
-        self.input = input
+        self.inputs = inputs
         self.clients = clients
         streams = options.stream ? clients.map { _ in StreamingCaller() } : []
-        serializer = BenchRequestSerializer(template: try input.requestTemplate(app: options.app, timing: options.timing))
+        serializer = BenchRequestSerializer(
+            templates: try zip(options.mix.names, inputs).map { try $1.requestTemplate(app: $0, timing: options.timing) },
+            mix: options.mix)
     }
+
+    /// The input of the first application (the only one without `--workload`).
+    public var input: BenchInput { inputs[0] }
 
     /// Connects `options.connections` clients, checks the server is live, learns the app's input from
     /// ModelMetadata, runs `body`, and closes the connections. Throws `ServerError` with a message for the
@@ -139,8 +156,11 @@ public final class LoadGenerator: Sendable {
         return try await withThrowingDiscardingTaskGroup { group in
             for client in clients { group.addTask { try await client.runConnections() } }
             defer { for client in clients { client.beginGracefulShutdown() } }
-            let input = try await probe(options, clients: clients, imageBytes: imageBytes)
-            let generator = try LoadGenerator(options: options, input: input, clients: clients)
+            var inputs: [BenchInput] = []
+            for app in options.mix.names {
+                inputs.append(try await probe(options, app: app, clients: clients, imageBytes: imageBytes))
+            }
+            let generator = try LoadGenerator(options: options, inputs: inputs, clients: clients)
             for (stream, client) in zip(generator.streams, clients) {
                 group.addTask { await stream.run(client: client, serializer: generator.serializer) }
             }
@@ -149,11 +169,11 @@ public final class LoadGenerator: Sendable {
         }
     }
 
-    private static func probe(_ options: BenchOptions, clients: [GRPCClient<HTTP2ClientTransport.Posix>],
+    private static func probe(_ options: BenchOptions, app: String, clients: [GRPCClient<HTTP2ClientTransport.Posix>],
                               imageBytes: Data?) async throws -> BenchInput {
         var callOptions = CallOptions.defaults
         callOptions.timeout = .seconds(10)
-        let target = options.target, app = options.app
+        let target = options.target
         // ServerLive on every connection, so none is opened inside the measurement.
         for client in clients {
             let live: Bool
@@ -191,6 +211,7 @@ public final class LoadGenerator: Sendable {
         loop.seed = options.seed
         loop.drainSeconds = options.drainSeconds
         loop.firstID = nextRequestID.load(ordering: .relaxed)
+        loop.mix = options.mix
         let (report, nextID) = await loop.run { id in await self.call(id) }
         nextRequestID.store(nextID, ordering: .relaxed)
         return report

@@ -40,6 +40,8 @@ public struct OpenLoop: Sendable {
     /// with calls that answer at once). Requests then leave up to ~0.2 ms after their time: that shows as send
     /// lag, and counts in their latency. Gaps longer than this are slept exactly.
     public var sleepQuantumNs: Int64 = 200_000
+    /// Which application each request goes to; statistics are kept per application and together.
+    public var mix = ApplicationMix.single("")
 
     public init(ratePerSecond: Double, durationSeconds: Double) {
         self.ratePerSecond = ratePerSecond
@@ -50,9 +52,10 @@ public struct OpenLoop: Sendable {
     final class RunState: Sendable {
         let startNs: Int64
         let inFlight = Atomic<Int>(0)
-        let statistics: Mutex<BenchStatistics>
+        /// One per application of `mix`.
+        let statistics: Mutex<[BenchStatistics]>
 
-        init(startNs: Int64, statistics: BenchStatistics) {
+        init(startNs: Int64, statistics: [BenchStatistics]) {
             self.startNs = startNs
             self.statistics = Mutex(statistics)
         }
@@ -63,11 +66,12 @@ public struct OpenLoop: Sendable {
         let warmupNs = Int64(warmupSeconds * 1e9)
         let endNs = warmupNs + Int64(durationSeconds * 1e9)
         let cpuBefore = processCPUSeconds()
-        let state = RunState(startNs: benchNowNs(),
-                             statistics: BenchStatistics(windowStartNs: warmupNs, windowEndNs: endNs, sloMs: sloMs))
+        let mix = mix
+        let state = RunState(startNs: benchNowNs(), statistics: Array(
+            repeating: BenchStatistics(windowStartNs: warmupNs, windowEndNs: endNs, sloMs: sloMs), count: mix.count))
         var schedule = PoissonSchedule(ratePerSecond: ratePerSecond, seed: seed)
         var sendLag = LatencyHistogram()
-        var sent = 0, notSent = 0
+        var sent = [Int](repeating: 0, count: mix.count), notSent = sent
         var id = firstID
         let maxInFlight = maxInFlight
 
@@ -84,52 +88,64 @@ public struct OpenLoop: Sendable {
                 while burst < 256, schedule.peekNs <= now, schedule.peekNs < endNs {
                     let scheduledNs = schedule.next()
                     let measured = scheduledNs >= warmupNs
+                    // Every scheduled request takes an id (one not sent too), which picks its application.
+                    let requestID = id
+                    id &+= 1
+                    let app = mix.application(for: requestID)
                     if state.inFlight.load(ordering: .relaxed) >= maxInFlight {
-                        if measured { notSent += 1 }
+                        if measured { notSent[app] += 1 }
                         continue
                     }
                     state.inFlight.add(1, ordering: .relaxed)
-                    let requestID = id
-                    id &+= 1
                     burst += 1
                     group.addTask {
                         let outcome = await call(requestID)
                         let completedNs = benchNowNs() - state.startNs
-                        state.statistics.withLock { statistics in
+                        state.statistics.withLock { all in
                             switch outcome {
                             case let .ok(reply):
-                                statistics.recordOK(scheduledNs: scheduledNs, completedNs: completedNs, reply: reply)
+                                all[app].recordOK(scheduledNs: scheduledNs, completedNs: completedNs, reply: reply)
                             case let .failed(code, message):
-                                statistics.recordError(scheduledNs: scheduledNs, code: code, message: message)
+                                all[app].recordError(scheduledNs: scheduledNs, code: code, message: message)
                             }
                         }
                         state.inFlight.subtract(1, ordering: .relaxed)
                     }
                     if measured {
-                        sent += 1
+                        sent[app] += 1
                         now = benchNowNs() - state.startNs
                         sendLag.record(now - scheduledNs)
                     }
                 }
                 await Task.yield()
             }
-            let sloNs = state.statistics.withLock { $0.sloNs } ?? 0
+            let sloNs = state.statistics.withLock { $0.compactMap(\.sloNs).max() } ?? 0
             let deadline = benchNowNs() + Int64(drainSeconds * 1e9) + sloNs
             while state.inFlight.load(ordering: .relaxed) > 0 && benchNowNs() < deadline && !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: 2_000_000)
             }
-            state.statistics.withLock { $0.close() }
+            state.statistics.withLock { all in for index in all.indices { all[index].close() } }
             group.cancelAll()
         }
         let wallSeconds = Double(benchNowNs() - state.startNs) / 1e9
         let cpuCores = (processCPUSeconds() - cpuBefore) / max(wallSeconds, 1e-9)
 
-        var statistics = state.statistics.withLock { $0 }
-        statistics.addScheduled(sent: sent, notSent: notSent)
-        return (report(statistics, sendLag: sendLag, cpuCores: cpuCores), id)
+        var perApplication = state.statistics.withLock { $0 }
+        for app in perApplication.indices { perApplication[app].addScheduled(sent: sent[app], notSent: notSent[app]) }
+        var overall = report(perApplication.count == 1 ? perApplication[0] : BenchStatistics(merging: perApplication),
+                             sendLag: sendLag, cpuCores: cpuCores)
+        if mix.count > 1 {
+            overall.applications = perApplication.enumerated().map { app, statistics in
+                var part = report(statistics, sendLag: nil, cpuCores: 0)
+                part.application = mix.names[app]
+                part.ratePerSecond = ratePerSecond * mix.share(app)
+                return part
+            }
+        }
+        return (overall, id)
     }
 
-    func report(_ statistics: BenchStatistics, sendLag: LatencyHistogram, cpuCores: Double) -> BenchReport {
+    func report(_ statistics: BenchStatistics, sendLag: LatencyHistogram?, cpuCores: Double) -> BenchReport {
         func latency(_ histogram: LatencyHistogram) -> BenchReport.Latency? {
             guard histogram.count > 0 else { return nil }
             func ms(_ q: Double) -> Double { Double(histogram.quantileNs(q) ?? 0) / 1e6 }
@@ -143,13 +159,13 @@ public struct OpenLoop: Sendable {
         return BenchReport(
             ratePerSecond: ratePerSecond, durationSeconds: durationSeconds, warmupSeconds: warmupSeconds,
             sent: statistics.sent, notSent: statistics.notSent, completedOK: statistics.ok, withinSLO: statistics.withinSLO,
-            withinSLOFraction: statistics.withinSLOFraction, unanswered: statistics.unanswered,
+            withinSLOFraction: statistics.withinSLOFraction, sloKnown: statistics.sloKnown, unanswered: statistics.unanswered,
             errors: statistics.errors, errorExamples: statistics.errorExamples,
             sloMs: statistics.sloNs.map { Double($0) / 1e6 }, sloSource: statistics.sloSource?.rawValue,
             goodputPerSecond: statistics.goodputPerSecond,
             throughputPerSecond: Double(statistics.ok) / statistics.windowSeconds,
             latency: latency(statistics.latency), simulatedFraction: statistics.simulatedFraction,
-            sendLag: latency(sendLag), clientCPUCores: cpuCores, hops: hops(statistics.hops))
+            sendLag: sendLag.flatMap(latency), clientCPUCores: cpuCores, hops: hops(statistics.hops))
     }
 }
 

@@ -102,7 +102,8 @@ struct ApplicationRunner: Sendable {
             await runAll(children, runStage)
         }
 
-        await runAll(stages.indices.filter { parents[$0] == nil }.map { ($0, [input]) }, runStage)
+        let roots = stages.indices.filter { parents[$0] == nil }
+        await runAll(roots.map { ($0, application.childInputs[$0] == .fanOut ? copies(of: [input], stage: $0) : [input]) }, runStage)
         if let error = progress.failure.withLock({ $0 }) { return .failure(error) }
         let collected = progress.results.withLock { $0 }
         var result = ApplicationResult(outputs: [], simulated: false)
@@ -137,10 +138,20 @@ struct ApplicationRunner: Sendable {
     }
 
     /// A child's calls for every call of its parent: the parent's input again, or one crop per detection.
+    /// A `.fanOut` stage's inputs: each parent input `gamma` times (`FanOut.calls`).
+    func copies(of inputs: [CallInput], stage: Int) -> [CallInput] {
+        let gamma = application.spec.stages[stage].gamma ?? 1
+        return inputs.flatMap { input in
+            Array(repeating: input, count: FanOut.calls(gamma: gamma, unit: Double.random(in: 0..<1)))
+        }
+    }
+
     func makeInputs(child: Int, parentInputs: [CallInput], parentOutputs: [CallOutput]) throws(InferenceError) -> [CallInput] {
         switch application.childInputs[child] {
         case .same:
             return parentInputs
+        case .fanOut:
+            return copies(of: parentInputs, stage: child)
         case let .crops(boxesOutput, scoreAbove, maxCrops):
             guard let childModel = models[application.spec.stages[child].model] else {
                 throw .internalError("model '\(application.spec.stages[child].model)' is unknown to this frontend")

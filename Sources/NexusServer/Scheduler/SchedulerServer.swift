@@ -31,10 +31,14 @@ public final class SchedulerServer: Sendable {
     let pushes = Mutex<[UInt64: (acked: UInt64, inFlight: UInt64?)]>([:])
     let bound = Mutex<HostPort?>(nil)
 
-    public init(options: Options, applications: [ServedApplication], models: [ModelSpec], planner: any ClusterPlanning) {
+    /// `declaredStageRates`: what the first plan is sized for (per application, per stage), else the
+    /// scheduler's minimum rate until the frontends report.
+    public init(options: Options, applications: [ServedApplication], models: [ModelSpec], planner: any ClusterPlanning,
+                declaredStageRates: [[Double]]? = nil) {
         self.options = options
         self.models = models.map(ModelInterface.init)
-        state = Mutex(SchedulerState(applications: applications, planner: planner, config: options.config))
+        state = Mutex(SchedulerState(applications: applications, planner: planner, config: options.config,
+                                     declaredStageRates: declaredStageRates))
     }
 
     /// Where it listens, once `run` has bound.

@@ -142,6 +142,7 @@ extension ServedApplication {
                     $0.gamma = stage.gamma ?? 1
                     switch childInputs[s] {
                     case .same: $0.input.same = .init()
+                    case .fanOut: $0.input.fanOut = .init()
                     case let .crops(output, score, maxCrops):
                         $0.input.crops = .with {
                             $0.boxesOutput = output
@@ -157,10 +158,11 @@ extension ServedApplication {
     init(_ info: Nexus_Cluster_ApplicationInfo) {
         var inputs: [ChildInput] = []
         let stages = info.stages.map { stage -> StageSpec in
-            if case let .crops(crops)? = stage.input.kind {
+            switch stage.input.kind {
+            case let .crops(crops)?:
                 inputs.append(.crops(boxesOutput: crops.boxesOutput, scoreAbove: crops.scoreAbove, maxCrops: Int(crops.maxCrops)))
-            } else {
-                inputs.append(.same)
+            case .fanOut?: inputs.append(.fanOut)
+            case .same?, nil: inputs.append(.same)
             }
             return StageSpec(name: stage.name, model: stage.model, parent: stage.parent.isEmpty ? nil : stage.parent, gamma: stage.gamma)
         }

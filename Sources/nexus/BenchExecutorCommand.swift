@@ -96,7 +96,7 @@ struct BenchExecutorCommand: ParsableCommand {
     func directRate(_ spec: ModelSpec, runtime: TorchRuntime, batch: Int) throws -> Double {
         let loaded = try runtime.load(spec, inputShape: spec.input.shape)
         try loaded.prepare(batches: [batch])
-        let input = benchmarkInput(count: batch * spec.input.elementCount)
+        let input = ModelProfiler.input(count: batch * spec.input.elementCount)
         let clock = MonotonicClock()
         for _ in 0..<2 { _ = try input.withUnsafeBufferPointer { try loaded.run($0, batch: batch).floats(at: 0) } }
         let started = clock.nowNs(), endNs = started + Int64(seconds * 1e9)
@@ -113,7 +113,7 @@ struct BenchExecutorCommand: ParsableCommand {
         let executor = BackendExecutor(runtime: runtime, models: repository.models, options: .init(workerThreads: workers ?? (runtime.options.isCUDA ? 4 : 0)))
         defer { executor.shutdown() }
         try executor.apply(ModelTable(dutyCycleMs: 0, sessions: [.init(sessionID: "bench", models: [spec.name], maxBatch: batch)]))
-        let bytes = benchmarkInput(count: spec.input.elementCount).withUnsafeBytes { [UInt8]($0) }
+        let bytes = ModelProfiler.input(count: spec.input.elementCount).withUnsafeBytes { [UInt8]($0) }
         let request = InferenceRequest(sessionID: "bench", model: spec.name,
                                        input: .tensor(dtype: .fp32, shape: spec.input.shape, bytes: bytes), deadlineNs: .max)
         let loop = ClosedLoop(executor: executor, request: request)

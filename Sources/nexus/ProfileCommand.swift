@@ -58,64 +58,29 @@ struct ProfileCommand: ParsableCommand {
             }
             let serving = try runtime.torchRuntime()
             print("profiling \(model) on \(serving.deviceDescription)")
-            let servingRows = try measure(spec, repository: repository, runtime: serving, sizes: sizes)
+            let profiler = ModelProfiler(warmupRuns: warmup, timedRuns: runs)
+            let prefix = try spec.prefix.map { try repository.model($0) }
+            let servingRows = try profiler.measure(spec, prefix: prefix, runtime: serving, batches: sizes)
             var eagerRows = servingRows
             if runtime.device != "cpu" && !runtime.noCudaGraphs {
-                eagerRows = try measure(spec, repository: repository, runtime: try runtime.torchRuntime(cudaGraphs: false), sizes: sizes)
+                eagerRows = try profiler.measure(spec, prefix: prefix, runtime: try runtime.torchRuntime(cudaGraphs: false), batches: sizes)
             }
             let label = deviceLabel ?? defaultLabel(serving)
-            var csv = "# nexus profile --device \(runtime.device): \(serving.deviceDescription.replacingOccurrences(of: ",", with: ";"))\n"
-            csv += "model,input,batch,eager_median_ms,graph_median_ms,graph_p99_ms,peak_mem_mb,device\n"
+            let rows = zip(eagerRows, servingRows).map { eager, row in
+                ProfileCSV.Row(model: model, input: spec.input.shape.last ?? 0, batch: row.batch, eagerMedianMs: eager.medianMs,
+                               graphMedianMs: row.medianMs, graphP99Ms: row.p99Ms, peakMemoryMB: row.peakMB, device: label)
+            }
             var table = TextTable(header: ["batch", "eager median ms", "median ms", "p99 ms", "items/s", "peak MB"])
-            for (eager, row) in zip(eagerRows, servingRows) {
-                csv += "\(model),\(spec.input.shape.last ?? 0),\(row.batch),\(format(eager.medianMs)),\(format(row.medianMs)),\(format(row.p99Ms)),\(Int(row.peakMB.rounded())),\(label)\n"
-                table.add([String(row.batch), format(eager.medianMs), format(row.medianMs), format(row.p99Ms),
-                              String(Int((Double(row.batch) * 1000 / row.medianMs).rounded())), String(Int(row.peakMB.rounded()))])
+            for row in rows {
+                table.add([String(row.batch), format(row.eagerMedianMs), format(row.graphMedianMs), format(row.graphP99Ms),
+                           String(Int((Double(row.batch) * 1000 / row.graphMedianMs).rounded())), String(Int(row.peakMemoryMB.rounded()))])
             }
             let path = output ?? repository.profilePath(model: model, device: name ?? (runtime.device == "cpu" ? "cpu" : "cuda"))
             try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
-            try csv.write(toFile: path, atomically: true, encoding: .utf8)
+            try ProfileCSV.render(rows, comment: "nexus profile --device \(runtime.device): \(serving.deviceDescription)")
+                .write(toFile: path, atomically: true, encoding: .utf8)
             print(table.render())
             print("wrote \(path)")
-        }
-    }
-
-    struct Row {
-        var batch: Int
-        var medianMs: Double
-        var p99Ms: Double
-        var peakMB: Double
-    }
-
-    func measure(_ spec: ModelSpec, repository: ModelRepository, runtime: TorchRuntime, sizes: [Int]) throws -> [Row] {
-        let prefixSpec = try spec.prefix.map { try repository.model($0) }
-        let first = try prefixSpec.map { try runtime.load($0, inputShape: $0.input.shape) }
-        let main = try runtime.load(spec, inputShape: prefixSpec?.outputs[0].shape ?? spec.input.shape)
-        try first?.prepare(batches: sizes)
-        try main.prepare(batches: sizes)
-        let clock = MonotonicClock()
-        let input = benchmarkInput(count: sizes.max()! * spec.input.elementCount)
-        return try sizes.map { batch in
-            runtime.resetPeakMemory()
-            var samplesMs: [Double] = []
-            for iteration in 0..<(warmup + runs) {
-                let started = clock.nowNs()
-                try input.withUnsafeBufferPointer { buffer in
-                    let slice = UnsafeBufferPointer(rebasing: buffer[0..<(batch * spec.input.elementCount)])
-                    let outputs: any ModelOutputs
-                    if let first {
-                        outputs = try main.run(on: try first.run(slice, batch: batch), rows: 0..<batch)
-                    } else {
-                        outputs = try main.run(slice, batch: batch)
-                    }
-                    _ = try outputs.floats(at: 0) // the result on the host, as a backend needs it
-                }
-                if iteration >= warmup { samplesMs.append(Double(clock.nowNs() - started) / 1e6) }
-            }
-            samplesMs.sort()
-            let p99Index = min(samplesMs.count - 1, Int((Double(samplesMs.count) * 0.99).rounded(.up)) - 1)
-            return Row(batch: batch, medianMs: samplesMs[samplesMs.count / 2], p99Ms: samplesMs[p99Index],
-                       peakMB: Double(runtime.memoryBytes(peak: true) ?? 0) / 1_048_576)
         }
     }
 

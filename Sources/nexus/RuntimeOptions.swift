@@ -65,12 +65,3 @@ struct TorchFlags: ParsableArguments {
         return arguments
     }
 }
-
-/// Deterministic pseudo-random inputs for benchmarks (the values do not matter, only that they are not all 0).
-func benchmarkInput(count: Int) -> [Float] {
-    var state: UInt32 = 12345
-    return (0..<count).map { _ in
-        state = state &* 1_664_525 &+ 1_013_904_223
-        return Float(state >> 8) / Float(1 << 24) - 0.5
-    }
-}

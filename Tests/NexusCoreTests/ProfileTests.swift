@@ -14,19 +14,19 @@ import Testing
     """
 
     @Test func readsEveryModelWithTheChosenColumn() throws {
-        let table = try ProfileCSVParser.parse(text: csv, source: "p.csv", column: .graphP99)
+        let table = try ProfileCSV.parse(text: csv, source: "p.csv", column: .graphP99)
         #expect(table.modelNames == ["resnet18", "resnet50"])
         let resnet50 = try table.profile(for: "resnet50")
         #expect(resnet50.latencyMs(batch: 1) == 0.9347)
         #expect(resnet50.medianLatencyMs(batch: 2) == 0.9453)
         #expect(resnet50.memoryMB(batch: 4) == 500)
         #expect(resnet50.inputSize == 224)
-        let median = try ProfileCSVParser.parse(text: csv, source: "p.csv", column: .graphMedian)
+        let median = try ProfileCSV.parse(text: csv, source: "p.csv", column: .graphMedian)
         #expect(try median.profile(for: "resnet50").latencyMs(batch: 1) == 0.9176)
     }
 
     @Test func interpolatesLinearlyAndNeverExtrapolates() throws {
-        let profile = try ProfileCSVParser.parse(text: csv, source: "p.csv").profile(for: "resnet50")
+        let profile = try ProfileCSV.parse(text: csv, source: "p.csv").profile(for: "resnet50")
         #expect(abs(profile.latencyMs(batch: 3)! - (0.9608 + 1.0307) / 2) < 1e-12)
         #expect(abs(profile.memoryMB(batch: 3)! - 478) < 1e-12)
         #expect(profile.latencyMs(batch: 5) == nil)
@@ -36,7 +36,7 @@ import Testing
 
     @Test func readsTheProjectsDeviceColumnInAnyOrder() throws {
         let text = "device,batch,model,graph_p99_ms,graph_median_ms\nh100,1,m,2.0,1.5\nh100,8,m,4.0,3.0\n"
-        let profile = try ProfileCSVParser.parse(text: text, source: "own.csv").profile(for: "m")
+        let profile = try ProfileCSV.parse(text: text, source: "own.csv").profile(for: "m")
         #expect(profile.device == "h100")
         #expect(profile.latencyMs(batch: 8) == 4.0)
         #expect(profile.medianLatencyMs(batch: 8) == 3.0)
@@ -46,7 +46,7 @@ import Testing
     @Test func errorsNameTheFileLineAndField() {
         func error(_ text: String, column: ProfileColumn = .graphP99) -> String {
             do {
-                _ = try ProfileCSVParser.parse(text: text, source: "bad.csv", column: column)
+                _ = try ProfileCSV.parse(text: text, source: "bad.csv", column: column)
                 return "no error"
             } catch { return "\(error)" }
         }
@@ -63,7 +63,7 @@ import Testing
     }
 
     @Test func anUnknownModelListsTheProfiledOnes() throws {
-        let table = try ProfileCSVParser.parse(text: csv, source: "p.csv")
+        let table = try ProfileCSV.parse(text: csv, source: "p.csv")
         #expect(throws: ProfileError.unknownModel(model: "vgg", source: "p.csv", known: ["resnet18", "resnet50"])) {
             try table.profile(for: "vgg")
         }
@@ -96,5 +96,26 @@ import Testing
         #expect(curve.saturatedPoint(gpuBudgetMs: 5.9) == nil)
         #expect(curve.saturatedPoint(gpuBudgetMs: 6)?.batch == 1)
         #expect(curve.largestBatch(withLatencyAtMostMs: 100) == 16)
+    }
+}
+
+@Suite struct ProfileCSVRoundTripTests {
+    @Test func whatIsWrittenIsReadBack() throws {
+        let rows = [
+            ProfileCSV.Row(model: "m", input: 224, batch: 1, eagerMedianMs: 2.5, graphMedianMs: 1.25, graphP99Ms: 1.50006,
+                           peakMemoryMB: 812.6, device: "cpu-2threads, libtorch 1.13"),
+            ProfileCSV.Row(model: "m", input: 224, batch: 4, eagerMedianMs: 6, graphMedianMs: 4.00001, graphP99Ms: 4.5,
+                           peakMemoryMB: 900, device: "cpu-2threads, libtorch 1.13"),
+        ]
+        let text = ProfileCSV.render(rows, comment: "a comment, with a comma\nand a newline")
+        #expect(text.hasPrefix("# a comment; with a comma and a newline\n\(ProfileCSV.header)\n"))
+        #expect(text.contains("m,224,1,2.5000,1.2500,1.5001,813,cpu-2threads; libtorch 1.13\n"))
+        let profile = try ProfileCSV.parse(text: text, source: "round.csv", column: .graphP99).profile(for: "m")
+        #expect(profile.points.map(\.batch) == [1, 4])
+        #expect(profile.latencyMs(batch: 4) == 4.5)
+        #expect(profile.medianLatencyMs(batch: 1) == 1.25)
+        #expect(profile.memoryMB(batch: 1) == 813)
+        #expect(profile.device == "cpu-2threads; libtorch 1.13")
+        #expect(ProfileCSV.decimal(-2.5) == "-2.5000")
     }
 }

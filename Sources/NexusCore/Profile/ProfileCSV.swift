@@ -1,9 +1,64 @@
-/// Reads the profile CSV format measured by our GPU profiler:
+/// The profile CSV format, read and written here only (`nexus profile` writes it, the planner and the
+/// SIMULATED runtime read it, python/gpu_profile.py emits the same columns):
 /// `model,input,batch,eager_median_ms,graph_median_ms,graph_p99_ms,peak_mem_mb[,device]`.
 ///
-/// Columns are found by header name, so extra columns (a `device` column in the project's own profiles)
+/// Reading finds columns by header name, so extra columns (a `device` column in the project's own profiles)
 /// and reordering are fine. Only `model`, `batch` and the chosen latency column are required.
-public enum ProfileCSVParser {
+public enum ProfileCSV {
+    /// One measured batch size of one model: a line of the file.
+    public struct Row: Equatable, Sendable {
+        public var model: String
+        /// The input's last dimension (e.g. 224), as the reference profiles record it.
+        public var input: Int
+        public var batch: Int
+        /// Without CUDA graphs; on a CPU the same path as `graphMedianMs`.
+        public var eagerMedianMs: Double
+        /// The serving configuration.
+        public var graphMedianMs: Double
+        public var graphP99Ms: Double
+        public var peakMemoryMB: Double
+        /// Names the machine and library; commas are replaced, as the format cannot quote them.
+        public var device: String
+
+        public init(model: String, input: Int, batch: Int, eagerMedianMs: Double, graphMedianMs: Double, graphP99Ms: Double,
+                    peakMemoryMB: Double, device: String) {
+            self.model = model
+            self.input = input
+            self.batch = batch
+            self.eagerMedianMs = eagerMedianMs
+            self.graphMedianMs = graphMedianMs
+            self.graphP99Ms = graphP99Ms
+            self.peakMemoryMB = peakMemoryMB
+            self.device = device
+        }
+    }
+
+    public static let header = "model,input,batch,eager_median_ms,graph_median_ms,graph_p99_ms,peak_mem_mb,device"
+
+    /// The file for `rows`, after a `# comment` line; latencies to 0.1 µs, memory to 1 MB.
+    public static func render(_ rows: [Row], comment: String) -> String {
+        func clean(_ text: String) -> String { text.replacingCommas() }
+        var text = "# \(clean(comment).split(separator: "\n").joined(separator: " "))\n\(header)\n"
+        for row in rows {
+            let fields = [clean(row.model), String(row.input), String(row.batch), decimal(row.eagerMedianMs),
+                          decimal(row.graphMedianMs), decimal(row.graphP99Ms), String(Int(row.peakMemoryMB.rounded())),
+                          clean(row.device)]
+            text += fields.joined(separator: ",") + "\n"
+        }
+        return text
+    }
+
+    /// `value` with 4 decimals, without Foundation's String(format:) (the core does not import Foundation).
+    static func decimal(_ value: Double) -> String {
+        let scaled = (value * 10_000).rounded()
+        guard scaled.isFinite, abs(scaled) < 1e15 else { return "\(value)" }
+        let whole = Int64(scaled)
+        let sign = whole < 0 ? "-" : ""
+        let magnitude = whole.magnitude
+        let fraction = String(magnitude % 10_000)
+        return "\(sign)\(magnitude / 10_000).\(String(repeating: "0", count: 4 - fraction.count))\(fraction)"
+    }
+
     public static func parse(text: String, source: String, column: ProfileColumn = .graphP99) throws -> ProfileTable {
         var lines: [(number: Int, text: Substring)] = []
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -91,6 +146,8 @@ public enum ProfileCSVParser {
 }
 
 extension StringProtocol {
+    func replacingCommas() -> String { String(map { $0 == "," ? ";" : $0 }) }
+
     /// Foundation-free trim of spaces and tabs; the core does not import Foundation.
     var trimmingSpaces: SubSequence {
         var start = startIndex, end = endIndex

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import NexusServer
 
 struct BackendCommand: AsyncParsableCommand {
@@ -28,6 +29,8 @@ struct BackendCommand: AsyncParsableCommand {
 
     @OptionGroup var runtime: RuntimeOptions
 
+    @OptionGroup var serving: ServingFlags
+
     @OptionGroup var eventLoops: EventLoopFlags
 
     func validate() throws {
@@ -35,14 +38,16 @@ struct BackendCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        serving.bootstrapLogging()
         eventLoops.apply()
         let listen = try HostPort(parsing: listen, flag: "--listen")
         let scheduler = try HostPort(parsing: scheduler, flag: "--scheduler")
         if let advertise { _ = try HostPort(parsing: advertise, flag: "--advertise") }
         let executor = try makeExecutor(runtime: runtime, repository: try runtime.repository(), simulatedProfile: profile,
                                         queueCapacity: queueCapacity)
-        let server = BackendServer(options: .init(listen: listen, advertise: advertise, scheduler: scheduler, device: runtime.device),
+        let server = BackendServer(options: .init(listen: listen, advertise: advertise, scheduler: .fixed(scheduler), device: runtime.device,
+                                                  limits: serving.limits, drain: serving.drainDeadline()),
                                    executor: executor)
-        try await runUntilSignalled { try await server.run() }
+        try await runServices(server.services, serving: serving, logger: Logger(label: "backend(\(runtime.device))"))
     }
 }

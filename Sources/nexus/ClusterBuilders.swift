@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import NexusConfig
 import NexusCore
 import NexusRuntime
@@ -44,7 +45,7 @@ struct SchedulerFlags: ParsableArguments {
     }
 
     /// Loads applications and profiles; every model an application uses must have a profile.
-    func scheduler(listen: HostPort, repository: ModelRepository, defaultProfile: String) throws -> SchedulerServer {
+    func scheduler(listen: HostPort, repository: ModelRepository, defaultProfile: String, limits: TransportLimits) throws -> SchedulerServer {
         let profileName = profile ?? defaultProfile
         var applications: [ServedApplication]
         if let apps {
@@ -55,7 +56,7 @@ struct SchedulerFlags: ParsableArguments {
             applications = try all.filter { try repository.profile(model: $0.name, device: profileName) != nil }
             let skipped = all.map(\.name).filter { name in !applications.contains { $0.name == name } }
             if !skipped.isEmpty {
-                ServerLog("scheduler").info("not serving \(skipped.joined(separator: ", ")): no profiles/\(profileName).csv (measure with `nexus profile --repo \(repository.root) --model NAME`)")
+                Logger(label: "scheduler").warning("not serving \(skipped.joined(separator: ", ")): no profiles/\(profileName).csv (measure with `nexus profile --repo \(repository.root) --model NAME`)")
             }
             guard !applications.isEmpty else {
                 throw ServerError.configuration("no model of \(repository.root) has a profile \(profileName).csv; measure one with `nexus profile --repo \(repository.root) --model NAME --device cpu|cuda:N` (or pick another with --profile)")
@@ -73,7 +74,7 @@ struct SchedulerFlags: ParsableArguments {
         let planner = EpochPlanner(
             builder: SessionBuilder(curves: curves, overheadMs: overheadMs, gpuMemoryMB: gpuMemoryMb),
             planner: Planner(config: PlannerConfig(gpuMemoryMB: gpuMemoryMb)))
-        return SchedulerServer(options: .init(listen: listen, config: config), applications: applications,
+        return SchedulerServer(options: .init(listen: listen, config: config, limits: limits), applications: applications,
                                models: used.compactMap { repository.models[$0] }, planner: planner)
     }
 }

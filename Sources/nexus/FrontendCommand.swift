@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import NexusServer
 
 struct FrontendCommand: AsyncParsableCommand {
@@ -20,14 +21,18 @@ struct FrontendCommand: AsyncParsableCommand {
     @Option(name: .long, help: "HOST:PORT the scheduler reaches this frontend at (default: the --listen address as bound).")
     var advertise: String?
 
+    @OptionGroup var serving: ServingFlags
+
     @OptionGroup var eventLoops: EventLoopFlags
 
     func run() async throws {
+        serving.bootstrapLogging()
         eventLoops.apply()
         let options = FrontendServer.Options(listen: try HostPort(parsing: listen, flag: "--listen"), advertise: advertise,
-                                             scheduler: try HostPort(parsing: scheduler, flag: "--scheduler"))
+                                             scheduler: .fixed(try HostPort(parsing: scheduler, flag: "--scheduler")),
+                                             limits: serving.limits, drain: serving.drainDeadline())
         if let advertise { _ = try HostPort(parsing: advertise, flag: "--advertise") }
         let server = FrontendServer(options: options)
-        try await runUntilSignalled { try await server.run() }
+        try await runServices(server.services, serving: serving, logger: Logger(label: "frontend"))
     }
 }

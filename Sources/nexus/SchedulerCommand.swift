@@ -1,5 +1,6 @@
 import ArgumentParser
 import NexusConfig
+import Logging
 import NexusServer
 
 struct SchedulerCommand: AsyncParsableCommand {
@@ -22,13 +23,16 @@ struct SchedulerCommand: AsyncParsableCommand {
 
     @OptionGroup var flags: SchedulerFlags
 
+    @OptionGroup var serving: ServingFlags
+
     @OptionGroup var eventLoops: EventLoopFlags
 
     func run() async throws {
+        serving.bootstrapLogging()
         eventLoops.apply()
         let listen = try HostPort(parsing: listen, flag: "--listen")
         let repository = try ModelRepository.load(root: repo)
-        let server = try flags.scheduler(listen: listen, repository: repository, defaultProfile: "cpu")
-        try await runUntilSignalled { try await server.run() }
+        let server = try flags.scheduler(listen: listen, repository: repository, defaultProfile: "cpu", limits: serving.limits)
+        try await runServices(server.services, serving: serving, logger: Logger(label: "scheduler"))
     }
 }

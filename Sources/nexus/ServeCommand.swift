@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import NexusConfig
 import NexusRuntime
 import NexusServer
@@ -11,7 +12,9 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             The parts talk gRPC over 127.0.0.1 exactly as separate processes do. --device auto uses every CUDA \
             device libtorch sees, else the CPU; with no libtorch it serves on the SIMULATED runtime (profile \
-            latencies, zero outputs) and says so in its first log line.
+            latencies, zero outputs) and says so in its first log line. On SIGTERM or SIGINT the frontend \
+            drains first (new requests get UNAVAILABLE, those in flight are answered), then the backends finish \
+            their queues, then the scheduler stops; the process exits 0 within --drain-timeout-s.
             """)
 
     @Option(name: .long, help: "Model repository: <model>/model.yaml, the TorchScript file, profiles/<profile>.csv.")
@@ -30,6 +33,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var flags: SchedulerFlags
 
+    @OptionGroup var serving: ServingFlags
+
     @OptionGroup var eventLoops: EventLoopFlags
 
     func validate() throws {
@@ -40,39 +45,34 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        serving.bootstrapLogging()
         eventLoops.apply()
-        let log = ServerLog("serve")
+        let log = Logger(label: "serve")
         let listen = try HostPort(parsing: listen, flag: "--listen")
         let repository = try ModelRepository.load(root: repo)
         let (devices, profile, why) = resolveDevices(repository: repository)
         log.info(devices == ["simulated"]
                  ? "SIMULATED runtime (\(why)): latencies from profiles/\(profile).csv, outputs are zeros"
                  : "serving on \(devices.joined(separator: ", ")) with libtorch (\(why))")
-        let scheduler = try flags.scheduler(listen: HostPort(host: "127.0.0.1", port: 0), repository: repository, defaultProfile: profile)
-        var executors: [(String, BackendExecutor)] = []
+        let limits = serving.limits
+        let drain = serving.drainDeadline()
+        let scheduler = try flags.scheduler(listen: HostPort(host: "127.0.0.1", port: 0), repository: repository,
+                                            defaultProfile: profile, limits: limits)
+        var backends: [BackendServer] = []
         for device in devices {
             let runtime = try RuntimeOptions.parse(["--repo", repo, "--device", device] + torch.arguments)
-            executors.append((device, try makeExecutor(runtime: runtime, repository: repository, simulatedProfile: profile,
-                                                       queueCapacity: queueCapacity)))
+            let executor = try makeExecutor(runtime: runtime, repository: repository, simulatedProfile: profile,
+                                            queueCapacity: queueCapacity)
+            backends.append(BackendServer(options: .init(listen: HostPort(host: "127.0.0.1", port: 0), advertise: nil,
+                                                         scheduler: .bound(by: scheduler), device: device,
+                                                         limits: limits, drain: drain), executor: executor))
         }
-        let backends = executors
-        try await runUntilSignalled {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                let (bound, continuation) = AsyncStream<HostPort>.makeStream()
-                group.addTask { try await scheduler.run(onListening: { continuation.yield($0) }) }
-                var iterator = bound.makeAsyncIterator()
-                guard let schedulerAddress = await iterator.next() else { return }
-                for (device, executor) in backends {
-                    let backend = BackendServer(options: .init(listen: HostPort(host: "127.0.0.1", port: 0), advertise: nil,
-                                                               scheduler: schedulerAddress, device: device), executor: executor)
-                    group.addTask { try await backend.run() }
-                }
-                let frontend = FrontendServer(options: .init(listen: listen, advertise: nil, scheduler: schedulerAddress))
-                group.addTask { try await frontend.run() }
-                try await group.next()
-                group.cancelAll()
-            }
-        }
+        let frontend = FrontendServer(options: .init(listen: listen, advertise: nil, scheduler: .bound(by: scheduler),
+                                                     limits: limits, drain: drain))
+        // Shut down last first: the frontend drains (nothing new reaches the backends), then the backends
+        // finish their queues, then the scheduler stops.
+        try await runServices(scheduler.services + backends.flatMap(\.services) + frontend.services,
+                              serving: serving, logger: log)
     }
 
     /// The devices to run and the profile to plan with, and why.

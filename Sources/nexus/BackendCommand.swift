@@ -45,9 +45,9 @@ struct BackendCommand: AsyncParsableCommand {
         if let advertise { _ = try HostPort(parsing: advertise, flag: "--advertise") }
         let executor = try makeExecutor(runtime: runtime, repository: try runtime.repository(), simulatedProfile: profile,
                                         queueCapacity: queueCapacity)
-        let server = BackendServer(options: .init(listen: listen, advertise: advertise, scheduler: .fixed(scheduler), device: runtime.device,
-                                                  limits: serving.limits, drain: serving.drainDeadline()),
-                                   executor: executor)
+        let options = BackendServer.Options(listen: listen, advertise: advertise, scheduler: .fixed(scheduler),
+                                            device: runtime.device, limits: serving.limits, drain: serving.drainDeadline())
+        let server = BackendServer(options: options, executor: executor)
         try await runServices(server.services, serving: serving, logger: Logger(label: "backend(\(runtime.device))"))
     }
 }

@@ -45,7 +45,8 @@ struct SchedulerFlags: ParsableArguments {
     }
 
     /// Loads applications and profiles; every model an application uses must have a profile.
-    func scheduler(listen: HostPort, repository: ModelRepository, defaultProfile: String, limits: TransportLimits) throws -> SchedulerServer {
+    func scheduler(listen: HostPort, repository: ModelRepository, defaultProfile: String,
+                   limits: TransportLimits) throws -> SchedulerServer {
         let profileName = profile ?? defaultProfile
         var applications: [ServedApplication]
         if let apps {

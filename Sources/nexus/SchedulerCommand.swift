@@ -32,7 +32,8 @@ struct SchedulerCommand: AsyncParsableCommand {
         eventLoops.apply()
         let listen = try HostPort(parsing: listen, flag: "--listen")
         let repository = try ModelRepository.load(root: repo)
-        let server = try flags.scheduler(listen: listen, repository: repository, defaultProfile: "cpu", limits: serving.limits)
+        let server = try flags.scheduler(listen: listen, repository: repository, defaultProfile: "cpu",
+                                         limits: serving.limits)
         try await runServices(server.services, serving: serving, logger: Logger(label: "scheduler"))
     }
 }

@@ -5,10 +5,10 @@ import NexusServer
 /// What every serving process takes (`serve`, `scheduler`, `frontend`, `backend`): its log, how it stops,
 /// and the limits of its gRPC connections.
 struct ServingFlags: ParsableArguments {
-    @Option(name: .long, help: "Log lines on stderr as text ('<ISO time> <component>: <message> {metadata}') or json (one object per line).")
+    @Option(name: .long, help: "Log lines on stderr as text ('<ISO time> <component>: <message> {metadata}') or as json objects, one a line.")
     var logFormat: LogFormat = .text
 
-    @Option(name: .long, help: "The least severe level logged: trace, debug, info, notice, warning, error or critical.")
+    @Option(name: .long, help: "The least severe level logged.")
     var logLevel: Logger.Level = .info
 
     @Option(name: .long, help: "On SIGTERM or SIGINT: seconds to answer the requests in flight (new ones get UNAVAILABLE); what is left then is answered UNAVAILABLE and the process exits.")

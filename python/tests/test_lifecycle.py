@@ -9,12 +9,13 @@ the size limit. Real processes on 127.0.0.1 on the SIMULATED runtime, driven by 
 - A message over --max-message-mb is answered RESOURCE_EXHAUSTED, and the server keeps serving.
 
 The model repository is made here: model files are empty (the simulated runtime loads nothing) and the
-profiles are written so that a batch takes long enough (0.2-0.6 s) for requests to be in flight at SIGTERM.
+profiles are written so that a batch takes long enough (0.2-0.36 s) for requests to be in flight at SIGTERM.
 Needs the nexus binary (env NEXUS_BIN, default .build/debug/nexus), numpy and tritonclient[grpc];
 see python/tests/README.md.
 """
 import functools
 import os
+import queue
 import shutil
 import signal
 import subprocess
@@ -24,7 +25,8 @@ import threading
 import time
 import unittest
 
-import grpc
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # grpcio logs every GOAWAY of a draining server otherwise
+import grpc  # noqa: E402
 import numpy as np
 import tritonclient.grpc as grpcclient
 from tritonclient.grpc import service_pb2, service_pb2_grpc
@@ -37,25 +39,28 @@ START_TIMEOUT_S = 60.0
 POLL_S = 0.1
 DRAIN_TIMEOUT_S = 20        # --drain-timeout-s given to every process
 EXIT_TIMEOUT_S = 30.0       # a process must have exited this long after SIGTERM
-LOAD_RATE = 120.0           # requests/s of the open load
+LOAD_RATE = 100.0           # requests/s of the open load (one backend runs `slow` at up to 177/s)
 LOAD_BEFORE_S = 3.0         # load before the signal
 LOAD_AFTER_S = 1.5          # load after it (new requests, answered UNAVAILABLE or refused)
 ACCEPTED_MARGIN_S = 0.3     # a request sent this long before the signal has reached the server
 CLIENT_TIMEOUT_S = 30.0
 CONCURRENT = 1000
-MAX_MESSAGE_MB = 64         # the default of --max-message-mb
+MAX_MESSAGE_MB = 8          # --max-message-mb of the transport test (the default is 64)
+BIG_INPUT = 1 << 19         # FP32 elements of `big`'s input: 2 MiB, so a few calls fill a message
 
 ANSWERS = ("OK", "StatusCode.UNAVAILABLE", "StatusCode.DEADLINE_EXCEEDED")
 
 # Latency (ms) per batch size of the two models; the planner and the simulated device both read them.
 PROFILES = {
-    "slow": [(1, 200), (2, 210), (4, 230), (8, 260), (16, 300), (32, 400), (64, 600)],
+    "slow": [(1, 200), (2, 205), (4, 210), (8, 220), (16, 240), (32, 280), (64, 360)],
     "fast": [(1, 1), (2, 1.2), (4, 1.5), (8, 2), (16, 3), (32, 4), (64, 6)],
+    "big": [(1, 1), (2, 1.2), (4, 1.5), (8, 2), (16, 3), (32, 4), (64, 6)],
 }
+INPUT_ELEMENTS = {"slow": 16, "fast": 16, "big": BIG_INPUT}
 MODEL_YAML = """\
 name: {name}
 file: model.pt
-input: {{name: input, dtype: FP32, shape: [16]}}
+input: {{name: input, dtype: FP32, shape: [{elements}]}}
 maxBatch: 64
 outputs:
   - {{name: scores, dtype: FP32, shape: [4]}}
@@ -75,12 +80,12 @@ def make_repository(folder):
     for name, rows in PROFILES.items():
         os.makedirs(os.path.join(repo, name, "profiles"))
         with open(os.path.join(repo, name, "model.yaml"), "w") as f:
-            f.write(MODEL_YAML.format(name=name))
+            f.write(MODEL_YAML.format(name=name, elements=INPUT_ELEMENTS[name]))
         open(os.path.join(repo, name, "model.pt"), "wb").close()
         with open(os.path.join(repo, name, "profiles", "sim.csv"), "w") as f:
             f.write("model,input,batch,eager_median_ms,graph_median_ms,graph_p99_ms,peak_mem_mb,device\n")
             for batch, ms in rows:
-                f.write(f"{name},16,{batch},{ms},{ms},{ms},100,sim\n")
+                f.write(f"{name},{INPUT_ELEMENTS[name]},{batch},{ms},{ms},{ms},100,sim\n")
         with open(os.path.join(apps, f"{name}.yaml"), "w") as f:
             f.write(APP_YAML.format(name=name))
     return repo, apps
@@ -156,6 +161,71 @@ class OpenLoad:
     def ok_count(self):
         with self.lock:
             return sum(1 for a in self.answers.values() if a[0][1] == "OK")
+
+
+class StreamLoad:
+    """The same open load on one ModelStreamInfer stream (grpcio, answers matched by the echoed id; an error
+    is an in-stream error_message starting with the code's name); records how the stream itself ended."""
+
+    def __init__(self, url, app, rate):
+        self.app, self.interval = app, 1.0 / rate
+        self.lock = threading.Lock()
+        self.sent, self.answers = {}, {}
+        self.stream_end = None      # (time, status name, details) once the stream ended
+        self.outbox = queue.Queue()
+        self.stop_event = threading.Event()
+        self.channel = grpc.insecure_channel(url)
+        stub = service_pb2_grpc.GRPCInferenceServiceStub(self.channel)
+        self.responses = stub.ModelStreamInfer(iter(self.outbox.get, None))
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.sender = threading.Thread(target=self._send, daemon=True)
+
+    def start(self):
+        self.reader.start()
+        self.sender.start()
+        return self
+
+    def stop(self):
+        self.stop_event.set()
+        self.sender.join(timeout=10)
+        self.outbox.put(None)  # the client closes its side
+
+    def _send(self):
+        payload, n, next_at = np.ones(16, "<f4").tobytes(), 0, time.monotonic()
+        while not self.stop_event.is_set():
+            delay = next_at - time.monotonic()
+            if delay > 0:
+                self.stop_event.wait(delay)
+                continue
+            request = service_pb2.ModelInferRequest(model_name=self.app, id=f"stream-{n}")
+            t = request.inputs.add()
+            t.name, t.datatype = "input", "FP32"
+            t.shape.extend([1, 16])
+            request.raw_input_contents.append(payload)
+            n += 1
+            next_at += self.interval
+            with self.lock:
+                self.sent[request.id] = time.monotonic()
+            self.outbox.put(request)
+
+    def _read(self):
+        try:
+            for response in self.responses:
+                status = response.error_message.split(":", 1)[0] if response.error_message else "OK"
+                with self.lock:
+                    self.answers.setdefault(response.infer_response.id, []).append(
+                        (time.monotonic(), status, response.error_message))
+            end = ("OK", "")
+        except grpc.RpcError as error:
+            end = (error.code().name, error.details() or "")
+        with self.lock:
+            self.stream_end = (time.monotonic(),) + end
+
+    def wait_for_end(self, timeout):
+        self.reader.join(timeout=timeout)
+        self.channel.close()
+        with self.lock:
+            return dict(self.sent), {k: list(v) for k, v in self.answers.items()}, self.stream_end
 
 
 class LifecycleCase(unittest.TestCase):
@@ -256,35 +326,38 @@ class LifecycleCase(unittest.TestCase):
                    "after_answers": sorted({o[1] for o in after})}
         print(f"\n{label}: {figures}", file=sys.stderr)
         self.assertGreater(len(accepted), 5, f"{label}: too few requests in flight at SIGTERM to test a drain")
-        if in_flight_must_succeed:
-            failed = [(r, outcome[r][1], outcome[r][2]) for r in accepted if outcome[r][1] != "OK"]
-            self.assertEqual(failed, [], f"{label}: requests in flight at SIGTERM were not answered OK")
+        if in_flight_must_succeed:  # answered as without the signal: OK, or an early drop
+            failed = [(r, outcome[r][1], outcome[r][2]) for r in accepted
+                      if outcome[r][1] not in ("OK", "StatusCode.DEADLINE_EXCEEDED")]
+            self.assertEqual(failed, [], f"{label}: requests in flight at SIGTERM were cut short")
         return figures, outcome, sent, signalled_at
 
 
 class ServeTest(LifecycleCase):
     """`nexus serve`: transport limits, then SIGTERM under load."""
 
-    def start_serve(self):
+    def start_serve(self, *extra):
         self.port = free_ports(1)[0]
         self.url = f"127.0.0.1:{self.port}"
         self.serve = self.start("serve", "serve", "--repo", self.repo, "--apps", self.apps, "--device", "simulated",
-                                "--profile", "sim", "--listen", self.url, "--beacon-ms", "500", *serving_flags())
-        for app in PROFILES:
+                                "--profile", "sim", "--listen", self.url, "--beacon-ms", "500", *serving_flags(),
+                                *extra)
+        for app in ("slow", "fast"):
             self.wait_until(functools.partial(self.ready, self.url, app), f"serve answers {app}")
 
     def test_concurrent_calls_on_one_connection_and_oversize_message(self):
-        self.start_serve()
+        self.start_serve("--max-message-mb", str(MAX_MESSAGE_MB))
         channel = grpc.insecure_channel(self.url)
         try:
             stub = service_pb2_grpc.GRPCInferenceServiceStub(channel)
 
-            def request(request_id, payload=None):
-                r = service_pb2.ModelInferRequest(model_name="fast", id=request_id)
+            def request(request_id, payload=None, app="fast"):
+                r = service_pb2.ModelInferRequest(model_name=app, id=request_id)
                 t = r.inputs.add()
                 t.name, t.datatype = "input", "FP32"
-                t.shape.extend([1, 16])
-                r.raw_input_contents.append(payload if payload is not None else np.ones(16, "<f4").tobytes())
+                t.shape.extend([1, INPUT_ELEMENTS[app]])
+                r.raw_input_contents.append(payload if payload is not None
+                                            else np.ones(INPUT_ELEMENTS[app], "<f4").tobytes())
                 return r
 
             # 1,000 calls open at once on the channel's one connection.
@@ -307,6 +380,15 @@ class ServeTest(LifecycleCase):
             self.assertEqual(error.code(), grpc.StatusCode.RESOURCE_EXHAUSTED, error.details())
             self.assertIn(str(MAX_MESSAGE_MB << 20), error.details() or "", "the message names the limit")
             self.assertEqual(stub.ModelInfer(request("after-big"), timeout=CLIENT_TIMEOUT_S).id, "after-big")
+
+            # Calls within the limit whose sum is far over it: the frontend's link to the backend carries them
+            # in several messages, each within the limit.
+            count = 4 * MAX_MESSAGE_MB // (BIG_INPUT * 4 >> 20)
+            futures = [stub.ModelInfer.future(request(f"b{i}", app="big"), timeout=CLIENT_TIMEOUT_S)
+                       for i in range(count)]
+            codes = sorted({f.code().name for f in futures})
+            print(f"{count} concurrent calls of 2 MiB: {codes}", file=sys.stderr)
+            self.assertEqual(codes, ["OK"], [f.details() for f in futures if f.code() != grpc.StatusCode.OK][:3])
         finally:
             channel.close()
         self.assertTrue(self.ready(self.url, "fast"), "a new connection is served after the oversize message")
@@ -314,13 +396,53 @@ class ServeTest(LifecycleCase):
 
     def test_sigterm_under_load_answers_every_request(self):
         self.start_serve()
-        figures, outcome, sent, signalled_at = self.sigterm_under_load(self.serve, self.url, "slow", "serve",
-                                                                         again_after_s=0.1)
+        stream = StreamLoad(self.url, "slow", LOAD_RATE / 2).start()
+        try:
+            figures, outcome, sent, signalled_at = self.sigterm_under_load(self.serve, self.url, "slow", "serve",
+                                                                             again_after_s=0.1)
+        finally:
+            stream.stop()
+        self.check_stream(stream, signalled_at)
         messages = [o[2] for r, o in outcome.items() if sent[r] >= signalled_at and o[1] == "StatusCode.UNAVAILABLE"]
         self.assertTrue(any("shutting down" in m for m in messages),
                         f"new requests during the drain are told the frontend is shutting down: {messages[:3]}")
         with open(self.serve.log_path) as f:
             self.assertIn("drained in", f.read(), "the frontend logs its drain")
+
+
+    def check_stream(self, stream, signalled_at):
+        """Every request the stream's server read is answered on it, once; the stream then ends UNAVAILABLE
+        (the server closed it after answering) or OK (the client closed first), never CANCELLED."""
+        sent, answers, end = stream.wait_for_end(CLIENT_TIMEOUT_S)
+        self.assertIsNotNone(end, "the stream ended")
+        self.assertIn(end[1], ("UNAVAILABLE", "OK"), f"the stream's end: {end}")
+        if end[1] == "UNAVAILABLE":
+            self.assertIn("shutting down", end[2])
+        twice = [r for r, a in answers.items() if len(a) > 1]
+        self.assertEqual(twice, [], "stream requests answered more than once")
+        codes = {a[0][1] for a in answers.values()}
+        self.assertLessEqual(codes, {"OK", "UNAVAILABLE", "DEADLINE_EXCEEDED"}, f"in-stream answers: {codes}")
+        unanswered_before = [r for r, t in sent.items() if t < signalled_at and r not in answers]
+        self.assertEqual(unanswered_before, [], "stream requests sent before SIGTERM got no answer")
+        accepted = [r for r, t in sent.items() if t < signalled_at - ACCEPTED_MARGIN_S]
+        failed = [(r, answers[r][0][2]) for r in accepted if answers[r][0][1] not in ("OK", "DEADLINE_EXCEEDED")]
+        self.assertEqual(failed, [], "stream requests in flight at SIGTERM were cut short")
+        print(f"stream: {len(sent)} sent, {len(answers)} answered ({sorted(codes)}), "
+              f"ended {end[1]} {end[0] - signalled_at:.3f} s after SIGTERM", file=sys.stderr)
+
+    def test_drain_timeout_answers_the_rest_unavailable(self):
+        """--drain-timeout-s 0.1 while batches take 0.2-0.36 s: what is still running when it passes is
+        answered UNAVAILABLE, the process exits 0 at once, and nothing is CANCELLED or lost."""
+        self.port = free_ports(1)[0]
+        self.url = f"127.0.0.1:{self.port}"
+        self.serve = self.start("serve", "serve", "--repo", self.repo, "--apps", self.apps, "--device", "simulated",
+                                "--profile", "sim", "--listen", self.url, "--beacon-ms", "500",
+                                "--event-loop-threads", "1", "--drain-timeout-s", "0.1")
+        self.wait_until(functools.partial(self.ready, self.url, "slow"), "serve answers slow")
+        figures, outcome, sent, signalled_at = self.sigterm_under_load(self.serve, self.url, "slow", "drain timeout",
+                                                                         in_flight_must_succeed=False)
+        self.assertIn("StatusCode.UNAVAILABLE", figures["in_flight_answers"], "the drain timeout cut some requests")
+        self.assertLess(figures["exit_s"], 3.0, "the process exits soon after the drain timeout")
 
 
 class SeparateProcessesTest(LifecycleCase):

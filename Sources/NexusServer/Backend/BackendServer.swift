@@ -28,7 +28,8 @@ public final class BackendServer: Service, Sendable {
         public var drain: DrainDeadline
 
         public init(listen: HostPort, advertise: String?, scheduler: SchedulerAddress, device: String,
-                    limits: TransportLimits = .defaults, drain: DrainDeadline = DrainDeadline(timeoutNs: DrainDeadline.defaultTimeoutNs)) {
+                    limits: TransportLimits = .defaults,
+                    drain: DrainDeadline = DrainDeadline(timeoutNs: DrainDeadline.defaultTimeoutNs)) {
             self.listen = listen
             self.advertise = advertise
             self.scheduler = scheduler
@@ -90,7 +91,8 @@ public final class BackendServer: Service, Sendable {
         let startedNs = clock.nowNs()
         let deadlineNs = options.drain.deadlineNs(nowNs: startedNs)
         let before = executor.snapshot()
-        logger.info("draining: \(executor.heldCount()) requests queued run to the end (within \((deadlineNs - startedNs) / 1_000_000) ms); new ones are answered UNAVAILABLE")
+        let withinMs = (deadlineNs - startedNs) / 1_000_000
+        logger.info("draining: \(executor.heldCount()) requests queued run to the end (within \(withinMs) ms); new ones are answered UNAVAILABLE")
         // The executor's shutdown blocks until its device thread has stopped: off the event loops.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             Thread.detachNewThread {
@@ -100,7 +102,10 @@ public final class BackendServer: Service, Sendable {
         }
         streamsClosing.open()
         let after = executor.snapshot()
-        logger.info("drained in \((clock.nowNs() - startedNs) / 1_000_000) ms: \(after.completed - before.completed) completed, \(after.dropped - before.dropped) dropped (deadline), \(after.unavailable - before.unavailable) answered UNAVAILABLE")
+        let tookMs = (clock.nowNs() - startedNs) / 1_000_000
+        let (completed, dropped) = (after.completed - before.completed, after.dropped - before.dropped)
+        let unavailable = after.unavailable - before.unavailable
+        logger.info("drained in \(tookMs) ms: \(completed) completed, \(dropped) dropped (deadline), \(unavailable) answered UNAVAILABLE")
     }
 
     var controlLoop: ControlLoop {
@@ -236,7 +241,8 @@ struct BackendService: Nexus_Cluster_Backend.SimpleServiceProtocol {
             return ending
         }
         if case .closed = ending {
-            throw InferenceError.unavailable("backend \(server.options.device) is shutting down; every call it read was answered")
+            throw InferenceError.unavailable(
+                "backend \(server.options.device) is shutting down; every call it read was answered")
         }
     }
 }

@@ -17,7 +17,7 @@ final class BackendLink: Sendable {
     private let calls = CallQueue<Nexus_Cluster_BackendRequest, Nexus_Cluster_BackendReply>()
     private let nextID = Atomic<UInt64>(1)
 
-    init(address: String, client: GRPCClient<HTTP2ClientTransport.Posix>) {
+    init(address: String, client: GRPCClient<HTTP2ClientTransport.Posix>, maxBatchBytes: Int) {
         self.address = address
         Task(executorPreference: EventLoops.shared) { [self] in
             var options = CallOptions.defaults
@@ -25,7 +25,10 @@ final class BackendLink: Sendable {
             do {
                 try await Nexus_Cluster_Backend.Client(wrapping: client).execute(options: options, requestProducer: { writer in
                     while let batch = await self.calls.nextBatch() {
-                        try await writer.write(.with { $0.requests = batch })
+                        // In messages the backend takes, however much has queued.
+                        for chunk in batch.chunked(maxBytes: maxBatchBytes, bytes: \.approximateBytes) {
+                            try await writer.write(.with { $0.requests = Array(chunk) })
+                        }
                     }
                 }, onResponse: { response in
                     for try await batch in response.messages {
@@ -82,7 +85,8 @@ final class BackendLinks: Sendable {
                     link = try state.withLock { state in
                         if let closed = state.closedReason { throw ServerError.startup(closed) }
                         if let existing = state.links[address], !existing.isBroken { return existing }
-                        let link = BackendLink(address: address, client: try clients.client(for: address))
+                        let link = BackendLink(address: address, client: try clients.client(for: address),
+                                               maxBatchBytes: clients.limits.batchPayloadBytes)
                         state.links[address] = link
                         return link
                     }
@@ -122,4 +126,10 @@ final class BackendLinks: Sendable {
         for link in all { link.fail(reason) }
         clients.closeAll()
     }
+}
+
+extension Nexus_Cluster_BackendRequest {
+    /// Its input's bytes plus a margin for ids, names and shape: enough to keep a batch under the message
+    /// limit without serialising it twice.
+    var approximateBytes: Int { input.data.count + sessionID.utf8.count + model.utf8.count + 256 }
 }

@@ -25,8 +25,8 @@ public final class FrontendServer: Service, Sendable {
         public var limits: TransportLimits
         public var drain: DrainDeadline
 
-        public init(listen: HostPort, advertise: String?, scheduler: SchedulerAddress, limits: TransportLimits = .defaults,
-                    drain: DrainDeadline = DrainDeadline(timeoutNs: DrainDeadline.defaultTimeoutNs)) {
+        public init(listen: HostPort, advertise: String?, scheduler: SchedulerAddress,
+                    limits: TransportLimits = .defaults, drain: DrainDeadline = DrainDeadline(timeoutNs: DrainDeadline.defaultTimeoutNs)) {
             self.listen = listen
             self.advertise = advertise
             self.scheduler = scheduler
@@ -70,7 +70,8 @@ public final class FrontendServer: Service, Sendable {
     public func run() async throws {
         let transport = Transport.server(listen: options.listen, limits: options.limits,
                                          maxMessageBytes: options.limits.maxMessageBytes)
-        let server = GRPCServer(transport: transport, services: [InferenceService(frontend: self), FrontendControlService(frontend: self)])
+        let server = GRPCServer(transport: transport,
+                                services: [InferenceService(frontend: self), FrontendControlService(frontend: self)])
         defer { links.closeAll("the frontend has stopped") }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await server.serve() }
@@ -94,7 +95,8 @@ public final class FrontendServer: Service, Sendable {
         let startedNs = clock.nowNs()
         let deadlineNs = options.drain.deadlineNs(nowNs: startedNs)
         let inFlight = gate.beginDraining()
-        logger.info("draining: \(inFlight) requests in flight are answered (within \((deadlineNs - startedNs) / 1_000_000) ms); new requests are answered UNAVAILABLE")
+        let withinMs = (deadlineNs - startedNs) / 1_000_000
+        logger.info("draining: \(inFlight) requests in flight are answered (within \(withinMs) ms); new requests are answered UNAVAILABLE")
         if await !gate.waitUntilIdle(deadlineNs: deadlineNs, clock: clock) {
             logger.warning("drain timeout: the \(gate.inFlight) requests still in flight are answered UNAVAILABLE")
             links.closeAll("the frontend is shutting down and its drain time (--drain-timeout-s) ran out")

@@ -20,7 +20,8 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
 
     func modelReady(request: Inference_ModelReadyRequest, context: ServerContext) async throws -> Inference_ModelReadyResponse {
         let application = try lookup(request.name)
-        return .with { $0.ready = !frontend.gate.isDraining && frontend.routes.isReady(application: application.served) }
+        let ready = !frontend.gate.isDraining && frontend.routes.isReady(application: application.served)
+        return .with { $0.ready = ready }
     }
 
     func serverMetadata(request: Inference_ServerMetadataRequest, context: ServerContext) async throws -> Inference_ServerMetadataResponse {
@@ -138,7 +139,8 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
             return ending
         }
         if case .closed = ending {
-            throw InferenceError.unavailable("the frontend is shutting down: this stream is closed, every request read from it was answered; send the rest to another frontend")
+            throw InferenceError.unavailable("the frontend is shutting down: this stream is closed, every request read "
+                                             + "from it was answered; send the rest to another frontend")
         }
     }
 
@@ -146,8 +148,8 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
     static let draining = InferenceError.unavailable(
         "the frontend is shutting down (draining): it takes no new requests; send them to another frontend")
 
-    func streamAnswer(_ message: Inference_ModelInferRequest,
-                      _ result: Result<Inference_ModelInferResponse, InferenceError>) -> Inference_ModelStreamInferResponse {
+    func streamAnswer(_ message: Inference_ModelInferRequest, _ result: Result<Inference_ModelInferResponse, InferenceError>)
+        -> Inference_ModelStreamInferResponse {
         switch result {
         case let .success(answer): return .with { $0.inferResponse = answer }
         case let .failure(error):

@@ -53,14 +53,16 @@ public struct NexusLogHandler: LogHandler {
         if event.level != .info && event.level != .notice { line += "\(event.level): " }
         line += event.message.description
         if !metadata.isEmpty {
-            line += " {" + metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "}"
+            let pairs = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            line += " {" + pairs.joined(separator: ", ") + "}"
         }
         return line + "\n"
     }
 
     static func jsonLine(time: String, component: String, event: LogEvent, metadata: Logger.Metadata) -> String {
         var fields = [("time", JSONText.string(time)), ("level", JSONText.string(event.level.rawValue)),
-                      ("component", JSONText.string(component)), ("message", JSONText.string(event.message.description))]
+                      ("component", JSONText.string(component)),
+                      ("message", JSONText.string(event.message.description))]
         let reserved: Set = ["time", "level", "component", "message"]
         for (key, value) in metadata.sorted(by: { $0.key < $1.key }) where !reserved.contains(key) {
             fields.append((key, JSONText.value(value)))

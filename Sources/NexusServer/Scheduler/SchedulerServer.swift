@@ -65,7 +65,8 @@ public final class SchedulerServer: Service, Sendable {
             group.addTask { try await server.serve() }
             let address = try await Transport.boundAddress(of: transport, advertise: options.listen.host)
             bound.set(address)
-            logger.info("listening on \(address); beacon \(options.config.beaconNs / 1_000_000) ms, a node silent for \(options.config.deadAfterBeacons) beacons is dead")
+            let config = options.config
+            logger.info("listening on \(address); beacon \(config.beaconNs / 1_000_000) ms, a node silent for \(config.deadAfterBeacons) beacons is dead")
             try? await gracefulShutdown()
             logger.info("shutting down: no new calls; nodes keep serving and register again with the next scheduler")
             server.beginGracefulShutdown()
@@ -107,8 +108,9 @@ public final class SchedulerServer: Service, Sendable {
         let summary = assignment.tables.keys.sorted().map { node in
             "node \(node): [\(assignment.tables[node]!.sessions.map { "\($0.sessionID) b\($0.maxBatch)" }.joined(separator: ", "))]"
         }.joined(separator: "; ")
-        let infeasible = assignment.infeasible.isEmpty ? "" : "; infeasible: \(assignment.infeasible.joined(separator: "; "))"
-        logger.info("plan \(plans) version \(assignment.version) (\(reason)): \(summary.isEmpty ? "no backends" : summary)\(infeasible)")
+        let infeasible = assignment.infeasible.isEmpty ? "" : "; infeasible: " + assignment.infeasible.joined(separator: "; ")
+        let placed = summary.isEmpty ? "no backends" : summary
+        logger.info("plan \(plans) version \(assignment.version) (\(reason)): \(placed)\(infeasible)")
     }
 
     // MARK: Pushing

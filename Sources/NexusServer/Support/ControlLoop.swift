@@ -72,14 +72,17 @@ public struct ControlLoop: Service {
                     if Task.isShuttingDownGracefully || Task.isCancelled { break }
                     let message = "\(error)"
                     if message != lastError {
-                        identity.tag(logger).warning("scheduler \(address) unreachable (\(message)); retrying every second")
+                        identity.tag(logger).warning(
+                            "scheduler \(address) unreachable (\(message)); retrying every second")
                     }
                     lastError = message
                     identity.set(nil)
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
                     continue
                 }
-                try? await cancelWhenGracefulShutdown { [beaconMs] in try await Task.sleep(for: .milliseconds(beaconMs)) }
+                try? await cancelWhenGracefulShutdown { [beaconMs] in
+                    try await Task.sleep(for: .milliseconds(beaconMs))
+                }
             }
         }
         if let nodeID = identity.current { await unregister(nodeID, at: address) }
@@ -111,7 +114,9 @@ public struct ControlLoop: Service {
         let done = await Task.detached(executorPreference: EventLoops.shared) { () -> Bool in
             var options = CallOptions.defaults
             options.timeout = .seconds(2)
-            return (try? await withGRPCClient(transport: try Transport.clientTransport(address, limits: limits)) { client in
+            let transport = try? Transport.clientTransport(address, limits: limits)
+            guard let transport else { return false }
+            return (try? await withGRPCClient(transport: transport) { client in
                 _ = try await Nexus_Cluster_Scheduler.Client(wrapping: client)
                     .unregister(.with { $0.nodeID = nodeID }, options: options)
                 return true
@@ -121,7 +126,8 @@ public struct ControlLoop: Service {
         if done {
             logger.info("unregistered from the scheduler")
         } else {
-            logger.warning("could not unregister from the scheduler at \(address); it will drop node \(nodeID) after 3 beacons")
+            logger.warning(
+                "could not unregister from the scheduler at \(address); it will drop node \(nodeID) after 3 beacons")
         }
         identity.set(nil)
     }

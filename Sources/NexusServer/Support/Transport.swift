@@ -66,23 +66,26 @@ public enum Transport {
                               eventLoopGroup: EventLoops.shared.group)
     }
 
-    static func client(_ target: HostPort, limits: TransportLimits = .defaults) throws -> GRPCClient<HTTP2ClientTransport.Posix> {
+    static func client(_ target: HostPort, limits: TransportLimits = .defaults) throws
+        -> GRPCClient<HTTP2ClientTransport.Posix> {
         GRPCClient(transport: try clientTransport(target, limits: limits))
     }
 
-    static func clientTransport(_ target: HostPort, limits: TransportLimits = .defaults) throws -> HTTP2ClientTransport.Posix {
+    static func clientTransport(_ target: HostPort, limits: TransportLimits = .defaults) throws
+        -> HTTP2ClientTransport.Posix {
         let config = HTTP2ClientTransport.Posix.Config.defaults { config in
             config.connection.keepalive = .init(time: .milliseconds(limits.keepaliveIntervalMs),
-                                                timeout: .milliseconds(limits.keepaliveTimeoutMs), allowWithoutCalls: true)
+                                                timeout: .milliseconds(limits.keepaliveTimeoutMs),
+                                                allowWithoutCalls: true)
         }
         // The transport reads replies up to the call's request limit (4 MiB unless configured), so both
         // limits are set for every method: a batch of replies may be as large as a batch of calls.
         let everyMethod = MethodConfig(names: [MethodConfig.Name(service: "")],
                                        maxRequestMessageBytes: limits.batchMessageBytes,
                                        maxResponseMessageBytes: limits.batchMessageBytes)
-        return try .http2NIOPosix(target: .ipv4(address: target.host == "localhost" ? "127.0.0.1" : target.host, port: target.port),
-                                  transportSecurity: .plaintext, config: config,
-                                  serviceConfig: ServiceConfig(methodConfig: [everyMethod]),
+        let host = target.host == "localhost" ? "127.0.0.1" : target.host
+        return try .http2NIOPosix(target: .ipv4(address: host, port: target.port), transportSecurity: .plaintext,
+                                  config: config, serviceConfig: ServiceConfig(methodConfig: [everyMethod]),
                                   eventLoopGroup: EventLoops.shared.group)
     }
 

@@ -69,20 +69,10 @@ public final class BackendServer: Service, Sendable {
                                          maxMessageBytes: options.limits.batchMessageBytes)
         let server = GRPCServer(transport: transport, services: [BackendService(server: self)])
         defer { executor.shutdown() }
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await server.serve() }
-            let address = try await Transport.boundAddress(of: transport, advertise: options.listen.host)
+        try await Transport.serve(server, transport: transport, advertise: options.listen.host, listening: { address in
             bound.set(address)
             logger.info("listening on \(address) on \(executor.runtime.deviceDescription)")
-            do {
-                try await gracefulShutdown()
-            } catch {
-                server.beginGracefulShutdown()  // cancelled: the process is going down at once
-                return
-            }
-            await drain()
-            server.beginGracefulShutdown()
-        }
+        }, drain: drain)
     }
 
     /// Stops taking calls, runs what is queued until the drain deadline, answers the rest UNAVAILABLE,

@@ -73,20 +73,10 @@ public final class FrontendServer: Service, Sendable {
         let server = GRPCServer(transport: transport,
                                 services: [InferenceService(frontend: self), FrontendControlService(frontend: self)])
         defer { links.closeAll("the frontend has stopped") }
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await server.serve() }
-            let address = try await Transport.boundAddress(of: transport, advertise: options.listen.host)
+        try await Transport.serve(server, transport: transport, advertise: options.listen.host, listening: { address in
             bound.set(address)
             logger.info("serving the Open Inference Protocol (gRPC) on \(address)")
-            do {
-                try await gracefulShutdown()
-            } catch {
-                server.beginGracefulShutdown()  // cancelled: the process is going down at once
-                return
-            }
-            await drain()
-            server.beginGracefulShutdown()
-        }
+        }, drain: drain)
     }
 
     /// Answers every request in flight (new ones get UNAVAILABLE), within the drain deadline; then ends

@@ -61,16 +61,13 @@ public final class SchedulerServer: Service, Sendable {
                                          maxMessageBytes: options.limits.batchMessageBytes)
         let server = GRPCServer(transport: transport, services: [SchedulerService(server: self)])
         defer { clients.closeAll() }
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await server.serve() }
-            let address = try await Transport.boundAddress(of: transport, advertise: options.listen.host)
+        try await Transport.serve(server, transport: transport, advertise: options.listen.host, listening: { address in
             bound.set(address)
             let config = options.config
             logger.info("listening on \(address); beacon \(config.beaconNs / 1_000_000) ms, a node silent for \(config.deadAfterBeacons) beacons is dead")
-            try? await gracefulShutdown()
+        }, drain: {
             logger.info("shutting down: no new calls; nodes keep serving and register again with the next scheduler")
-            server.beginGracefulShutdown()
-        }
+        })
     }
 
     /// The beacon timer: every beacon, the dead are found, rates folded in, a plan made when due, and

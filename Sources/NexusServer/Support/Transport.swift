@@ -1,6 +1,7 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import NIOCore
+import ServiceLifecycle
 
 /// What a process's gRPC connections allow and how they notice a dead peer; the same for every process of
 /// a cluster (`--max-message-mb`, `--max-concurrent-streams`, `--keepalive-s`, `--keepalive-timeout-s`).
@@ -87,6 +88,32 @@ public enum Transport {
         return try .http2NIOPosix(target: .ipv4(address: host, port: target.port), transportSecurity: .plaintext,
                                   config: config, serviceConfig: ServiceConfig(methodConfig: [everyMethod]),
                                   eventLoopGroup: EventLoops.shared.group)
+    }
+
+    /// Runs `server` as a service does: `listening` once it has bound; on graceful shutdown `drain`, then the
+    /// server takes no new calls and this returns once those it has are answered. On cancellation it stops
+    /// at once, without draining.
+    static func serve(_ server: GRPCServer<HTTP2ServerTransport.Posix>, transport: HTTP2ServerTransport.Posix,
+                      advertise host: String, listening: (HostPort) -> Void, drain: () async -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.serve() }
+            let address: HostPort
+            do {
+                address = try await boundAddress(of: transport, advertise: host)
+            } catch {
+                try await group.next()  // the server's own error says why it stopped (an address in use)
+                throw error
+            }
+            listening(address)
+            do {
+                try await gracefulShutdown()
+                await drain()
+            } catch {
+                // Cancelled: the process is going down at once.
+            }
+            server.beginGracefulShutdown()
+            try await group.waitForAll()
+        }
     }
 
     /// The bound address of a started server (port 0 resolves to the real port).

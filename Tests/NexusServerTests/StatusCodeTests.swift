@@ -35,6 +35,7 @@ import Testing
     @Test func serverErrorsAreStatusesToo() {
         #expect(RPCError(ServerError.configuration("address: bad")).code == .invalidArgument)
         #expect(RPCError(ServerError.startup("no")).code == .failedPrecondition)
+        #expect(RPCError(ServerError.tableNotApplied("model 'x' failed to load")).code == .failedPrecondition)
     }
 
     @Test func codeNamesAreGRPCs() {

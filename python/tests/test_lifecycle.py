@@ -7,6 +7,8 @@ the size limit. Real processes on 127.0.0.1 on the SIMULATED runtime, driven by 
   never CANCELLED, never none; the requests in flight when the signal came are answered OK.
 - 1,000 concurrent ModelInfer calls on one connection are all answered OK.
 - A message over --max-message-mb is answered RESOURCE_EXHAUSTED, and the server keeps serving.
+- Keepalive: a call waiting on a backend that stopped (SIGSTOP: its connections stay open, nothing answers) fails
+  over within --keepalive-s + --keepalive-timeout-s, long before the scheduler could miss its beacons.
 
 The model repository is made here: model files are empty (the simulated runtime loads nothing) and the
 profiles are written so that a batch takes long enough (0.2-0.36 s) for requests to be in flight at SIGTERM.
@@ -491,6 +493,34 @@ class SeparateProcessesTest(LifecycleCase):
         for process in [p for p in backends.values() if p is not target] + [frontend]:
             process.popen.send_signal(signal.SIGTERM)
             self.assertEqual(process.popen.wait(timeout=EXIT_TIMEOUT_S), 0, f"{process.name} exit status")
+
+    def test_keepalive_detects_a_stopped_backend(self):
+        """With --keepalive-s 1 --keepalive-timeout-s 1 and beacons of 10 s, a call held by a SIGSTOPped
+        backend is answered UNAVAILABLE by the frontend in a few seconds: the link's pings went unanswered.
+        Without keepalive it waited for the scheduler to miss 3 beacons (38.6 s measured)."""
+        ports = free_ports(3)
+        scheduler, backend, url = (f"127.0.0.1:{p}" for p in ports)
+        keepalive = ["--keepalive-s", "1", "--keepalive-timeout-s", "1"]
+        self.start("scheduler", "scheduler", "--listen", scheduler, "--repo", self.repo, "--apps", self.apps,
+                   "--profile", "sim", "--beacon-ms", "10000", *serving_flags(), *keepalive)
+        self.wait_until(lambda: self.cluster_status(scheduler) is not None, "the scheduler answers")
+        stopped = self.start("backend", "backend", "--scheduler", scheduler, "--listen", backend, "--repo",
+                             self.repo, "--device", "simulated", "--profile", "sim", *serving_flags(), *keepalive)
+        self.start("frontend", "frontend", "--scheduler", scheduler, "--listen", url, *serving_flags(), *keepalive)
+        self.wait_until(functools.partial(self.ready, url, "fast"), "the frontend answers")
+        os.kill(stopped.pid, signal.SIGSTOP)
+        try:
+            client = grpcclient.InferenceServerClient(url=url)
+            started = time.monotonic()
+            with self.assertRaises(InferenceServerException) as caught:
+                client.infer("fast", [tensor()], client_timeout=CLIENT_TIMEOUT_S)
+            took = time.monotonic() - started
+            client.close()
+        finally:
+            os.kill(stopped.pid, signal.SIGCONT)
+        print(f"\na call held by a stopped backend: {caught.exception.status()} after {took:.1f} s", file=sys.stderr)
+        self.assertEqual(caught.exception.status(), "StatusCode.UNAVAILABLE", caught.exception.message())
+        self.assertLess(took, 8.0, "the transport noticed before the scheduler could (3 beacons: 30 s)")
 
 
 if __name__ == "__main__":

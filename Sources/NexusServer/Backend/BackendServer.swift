@@ -144,7 +144,7 @@ public final class BackendServer: Service, Sendable {
                     try self.executor.apply(table)
                     continuation.resume()
                 } catch {
-                    continuation.resume(throwing: RPCError(code: .failedPrecondition, message: "model table version \(update.version): \(error)"))
+                    continuation.resume(throwing: ServerError.tableNotApplied("model table version \(update.version): \(error)"))
                 }
             }
         }

@@ -47,11 +47,11 @@ extension InferenceError: RPCErrorConvertible {
 }
 
 extension ServerError: RPCErrorConvertible {
-    /// A bad value a peer sent (an address) or a start-up failure reported over RPC.
+    /// A bad value a peer sent (an address), or a state the call cannot be served in.
     public var rpcErrorCode: RPCError.Code {
         switch self {
         case .configuration: return .invalidArgument
-        case .startup: return .failedPrecondition
+        case .startup, .tableNotApplied: return .failedPrecondition
         }
     }
 

@@ -9,7 +9,8 @@ struct BackendCommand: AsyncParsableCommand {
         discussion: """
             --device cpu or cuda:N runs models with libtorch (native/build/libnexus_torch.so); --device simulated \
             runs none: each batch takes its profile's median latency and returns zeros, and every reply is \
-            labelled simulated.
+            labelled simulated. On SIGTERM or SIGINT it unregisters, runs what is queued (new calls get \
+            UNAVAILABLE) and exits 0 within --drain-timeout-s.
             """)
 
     @Option(name: .long, help: "The scheduler's HOST:PORT.")

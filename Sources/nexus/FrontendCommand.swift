@@ -9,7 +9,8 @@ struct FrontendCommand: AsyncParsableCommand {
         discussion: """
             Applications and model interfaces come from the scheduler when the frontend registers. Each \
             application is a "model" of the protocol; errors are gRPC codes with a message naming the field \
-            and the limit (README: Errors).
+            and the limit (README: Errors). On SIGTERM or SIGINT it unregisters, answers the requests in flight \
+            (new ones, and ServerReady, get UNAVAILABLE / false) and exits 0 within --drain-timeout-s.
             """)
 
     @Option(name: .long, help: "The scheduler's HOST:PORT.")

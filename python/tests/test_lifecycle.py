@@ -284,16 +284,25 @@ class LifecycleCase(unittest.TestCase):
                               capture_output=True, text=True, timeout=15)
         return json.loads(done.stdout) if done.returncode == 0 else None
 
-    def sigterm_under_load(self, process, url, app, label, in_flight_must_succeed=True, again_after_s=None):
+    def sigterm_under_load(self, process, url, app, label, in_flight_must_succeed=True, again_after_s=None,
+                           readiness=None):
         """Open load on `url`; SIGTERM to `process` in the middle; the process must exit 0 and every
-        request be answered once, never CANCELLED. Returns the figures."""
+        request be answered once, never CANCELLED. With `readiness` (a list), ServerReady's answers after the
+        signal are appended to it. Returns the figures."""
         load = OpenLoad(url, app, LOAD_RATE).start()
+        probe = grpcclient.InferenceServerClient(url=url) if readiness is not None else None
         try:
             time.sleep(LOAD_BEFORE_S)  # the load's duration before the signal, not a synchronisation
             signalled_at = time.monotonic()
             process.popen.send_signal(signal.SIGTERM)
+            while probe is not None and False not in readiness and time.monotonic() < signalled_at + 1.0:
+                try:
+                    readiness.append(probe.is_server_ready(client_timeout=1.0))
+                except InferenceServerException as error:
+                    readiness.append(str(error.status()))
+                    break
             if again_after_s is not None:  # a second signal while it drains must not cut the drain short
-                time.sleep(again_after_s)
+                time.sleep(max(0.0, signalled_at + again_after_s - time.monotonic()))
                 process.popen.send_signal(signal.SIGTERM)
             code = None
             deadline = signalled_at + EXIT_TIMEOUT_S
@@ -305,6 +314,8 @@ class LifecycleCase(unittest.TestCase):
                 time.sleep(POLL_S)
         finally:
             load.stop()
+            if probe is not None:
+                probe.close()
         sent, answers = load.wait_for_answers(CLIENT_TIMEOUT_S + 10)
         self.assertIsNotNone(code, f"{label}: still running {EXIT_TIMEOUT_S:.0f} s after SIGTERM")
         self.assertEqual(code, 0, f"{label}: exit status after SIGTERM")
@@ -399,11 +410,13 @@ class ServeTest(LifecycleCase):
     def test_sigterm_under_load_answers_every_request(self):
         self.start_serve()
         stream = StreamLoad(self.url, "slow", LOAD_RATE / 2).start()
+        readiness = []
         try:
             figures, outcome, sent, signalled_at = self.sigterm_under_load(self.serve, self.url, "slow", "serve",
-                                                                             again_after_s=0.1)
+                                                                             again_after_s=0.1, readiness=readiness)
         finally:
             stream.stop()
+        self.assertIn(False, readiness, f"ServerReady answers false while the frontend drains: {readiness}")
         self.check_stream(stream, signalled_at)
         messages = [o[2] for r, o in outcome.items() if sent[r] >= signalled_at and o[1] == "StatusCode.UNAVAILABLE"]
         self.assertTrue(any("shutting down" in m for m in messages),

@@ -46,7 +46,8 @@ final class DrainGate: Sendable {
         }
     }
 
-    /// Waits until nothing is in flight; false when `deadlineNs` (on `clock`) came first.
+    /// Waits until nothing is in flight; false when `deadlineNs` (on `clock`) came first. One waiter at a time
+    /// (the server's drain).
     func waitUntilIdle(deadlineNs: Int64, clock: any NanosecondClock) async -> Bool {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.state.park(at: \.idleWaiter) { $0.inFlight == 0 } }

@@ -28,8 +28,10 @@ extension BackendExecutor {
             let (turn, dropped) = nextTurn()
             if turn == nil && dropped.isEmpty {
                 if stopping, let finishNs = finishQueuedUntilNs {
-                    // Draining with requests still decoding: wake for them, or when the time is up.
-                    _ = condition.wait(until: Date(timeIntervalSinceNow: Double(finishNs - clock.nowNs()) / 1e9))
+                    // Draining with requests still decoding: wake for them, or when the time is up (looked at
+                    // again at least every second; a far deadline is no valid date for the wait).
+                    let leftS = min(1, max(0, (Double(finishNs) - Double(clock.nowNs())) / 1e9))
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: leftS))
                 } else {
                     condition.wait()
                 }

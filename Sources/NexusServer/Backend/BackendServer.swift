@@ -17,7 +17,7 @@ import Synchronization
 /// answered UNAVAILABLE (a frontend retries them elsewhere), queued batches run to the end, or until the
 /// process's drain deadline, after which what is left is answered UNAVAILABLE; then the frontends' streams
 /// are closed and it exits.
-public final class BackendServer: Service, Sendable {
+public final class BackendServer: Service, Sendable, CustomStringConvertible {
     public struct Options: Sendable {
         public var listen: HostPort
         /// The address to register (default: the bound one).
@@ -60,6 +60,7 @@ public final class BackendServer: Service, Sendable {
     }
 
     var logger: Logger { identity.tag(baseLogger) }
+    public var description: String { baseLogger.label }
 
     /// The backend and its control loop, in the order a service group runs them.
     public var services: [any Service] { [self, controlLoop] }

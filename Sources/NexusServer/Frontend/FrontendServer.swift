@@ -17,7 +17,7 @@ import Synchronization
 /// unregisters, then this drains: ServerReady answers false and new requests UNAVAILABLE, the requests in
 /// flight are answered as usual until the process's drain deadline (then the rest UNAVAILABLE), streams
 /// end once what they read is answered, and it exits.
-public final class FrontendServer: Service, Sendable {
+public final class FrontendServer: Service, Sendable, CustomStringConvertible {
     public struct Options: Sendable {
         public var listen: HostPort
         public var advertise: String?
@@ -60,6 +60,7 @@ public final class FrontendServer: Service, Sendable {
     }
 
     var logger: Logger { identity.tag(baseLogger) }
+    public var description: String { baseLogger.label }
 
     /// The frontend and its control loop, in the order a service group runs them.
     public var services: [any Service] { [self, controlLoop] }

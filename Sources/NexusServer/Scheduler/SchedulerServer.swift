@@ -16,7 +16,7 @@ import Synchronization
 /// A `Service` (its beacon timer another, `beaconLoop`): on graceful shutdown it stops taking calls and
 /// ends once the calls it has are answered; nodes keep serving without it and register again when a
 /// scheduler is back.
-public final class SchedulerServer: Service, Sendable {
+public final class SchedulerServer: Service, Sendable, CustomStringConvertible {
     public struct Options: Sendable {
         public var listen: HostPort
         public var config: SchedulerConfig
@@ -46,6 +46,8 @@ public final class SchedulerServer: Service, Sendable {
         state = Mutex(SchedulerState(applications: applications, epochPlanner: planner, config: options.config))
     }
 
+    public var description: String { logger.label }
+
     /// Where it listens, once `run` has bound.
     public var address: HostPort? { bound.current }
 
@@ -72,8 +74,9 @@ public final class SchedulerServer: Service, Sendable {
 
     /// The beacon timer: every beacon, the dead are found, rates folded in, a plan made when due, and
     /// pushes that failed retried. Stops on graceful shutdown.
-    struct BeaconLoop: Service {
+    struct BeaconLoop: Service, CustomStringConvertible {
         let scheduler: SchedulerServer
+        var description: String { "scheduler beacons" }
 
         func run() async throws {
             while !Task.isShuttingDownGracefully && !Task.isCancelled {

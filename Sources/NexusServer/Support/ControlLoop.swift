@@ -43,7 +43,7 @@ final class NodeIdentity: Sendable {
 /// A `Service`: on graceful shutdown it stops and unregisters, so the scheduler plans without the node at
 /// once instead of after 3 silent beacons. It comes after its server in a service group, so the group
 /// shuts it down first: a node leaves the plan, then drains.
-public struct ControlLoop: Service {
+public struct ControlLoop: Service, CustomStringConvertible {
     let scheduler: SchedulerAddress
     /// The registration, once the node's server has bound (its address is in it).
     let registration: @Sendable () async throws -> Nexus_Cluster_RegisterRequest
@@ -54,6 +54,9 @@ public struct ControlLoop: Service {
     let onRegistered: @Sendable (Nexus_Cluster_RegisterReply) async throws -> Void
     /// Called every beacon with the node id; returns false when the scheduler did not know the node.
     let beat: @Sendable (Nexus_Cluster_Scheduler.Client<HTTP2ClientTransport.Posix>, UInt64) async throws -> Bool
+
+    /// Its name in the service group's log.
+    public var description: String { "\(logger.label) control loop" }
 
     public func run() async throws {
         let address = try await scheduler.resolve()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import NexusServer
 
 struct BackendCommand: AsyncParsableCommand {
@@ -8,7 +9,8 @@ struct BackendCommand: AsyncParsableCommand {
         discussion: """
             --device cpu or cuda:N runs models with libtorch (native/build/libnexus_torch.so); --device simulated \
             runs none: each batch takes its profile's median latency and returns zeros, and every reply is \
-            labelled simulated.
+            labelled simulated. On SIGTERM or SIGINT it unregisters, runs what is queued (new calls get \
+            UNAVAILABLE) and exits 0 within --drain-timeout-s.
             """)
 
     @Option(name: .long, help: "The scheduler's HOST:PORT.")
@@ -28,6 +30,8 @@ struct BackendCommand: AsyncParsableCommand {
 
     @OptionGroup var runtime: RuntimeOptions
 
+    @OptionGroup var serving: ServingFlags
+
     @OptionGroup var eventLoops: EventLoopFlags
 
     func validate() throws {
@@ -35,14 +39,16 @@ struct BackendCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        serving.bootstrapLogging()
         eventLoops.apply()
         let listen = try HostPort(parsing: listen, flag: "--listen")
         let scheduler = try HostPort(parsing: scheduler, flag: "--scheduler")
         if let advertise { _ = try HostPort(parsing: advertise, flag: "--advertise") }
         let executor = try makeExecutor(runtime: runtime, repository: try runtime.repository(), simulatedProfile: profile,
                                         queueCapacity: queueCapacity)
-        let server = BackendServer(options: .init(listen: listen, advertise: advertise, scheduler: scheduler, device: runtime.device),
-                                   executor: executor)
-        try await runUntilSignalled { try await server.run() }
+        let options = BackendServer.Options(listen: listen, advertise: advertise, scheduler: .fixed(scheduler),
+                                            device: runtime.device, limits: serving.limits, drain: serving.drainDeadline())
+        let server = BackendServer(options: options, executor: executor)
+        try await runServices(server.services, serving: serving, logger: Logger(label: "backend(\(runtime.device))"))
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import NexusConfig
 import NexusCore
 import NexusRuntime
@@ -56,14 +57,15 @@ struct SchedulerFlags: ParsableArguments {
     }
 
     /// The applications of a workload file on simulated backends (`nexus serve --workload`).
-    func scheduler(listen: HostPort, cluster: WorkloadCluster) -> SchedulerServer {
-        SchedulerServer(options: .init(listen: listen, config: config), applications: cluster.applications,
+    func scheduler(listen: HostPort, cluster: WorkloadCluster, limits: TransportLimits) -> SchedulerServer {
+        SchedulerServer(options: .init(listen: listen, config: config, limits: limits), applications: cluster.applications,
                         models: Array(cluster.models.values), planner: cluster.planner(planning),
                         declaredStageRates: cluster.declaredStageRates)
     }
 
     /// Loads applications and profiles; every model an application uses must have a profile.
-    func scheduler(listen: HostPort, repository: ModelRepository, defaultProfile: String) throws -> SchedulerServer {
+    func scheduler(listen: HostPort, repository: ModelRepository, defaultProfile: String,
+                   limits: TransportLimits) throws -> SchedulerServer {
         let profileName = profile ?? defaultProfile
         var applications: [ServedApplication]
         if let apps {
@@ -74,7 +76,7 @@ struct SchedulerFlags: ParsableArguments {
             applications = try all.filter { try repository.profile(model: $0.name, device: profileName) != nil }
             let skipped = all.map(\.name).filter { name in !applications.contains { $0.name == name } }
             if !skipped.isEmpty {
-                ServerLog("scheduler").info("not serving \(skipped.joined(separator: ", ")): no profiles/\(profileName).csv (measure with `nexus profile --repo \(repository.root) --model NAME`)")
+                Logger(label: "scheduler").warning("not serving \(skipped.joined(separator: ", ")): no profiles/\(profileName).csv (measure with `nexus profile --repo \(repository.root) --model NAME`)")
             }
             guard !applications.isEmpty else {
                 throw ServerError.configuration("no model of \(repository.root) has a profile \(profileName).csv; measure one with `nexus profile --repo \(repository.root) --model NAME --device cpu|cuda:N` (or pick another with --profile)")
@@ -90,7 +92,7 @@ struct SchedulerFlags: ParsableArguments {
         }
         let curves = ModelCurves(table: ProfileTable(source: "\(repository.root)/*/profiles/\(profileName).csv", column: .graphP99, profiles: profiles))
         let planner = planning.epochPlanner(curves: curves, overheadMs: overheadMs)
-        return SchedulerServer(options: .init(listen: listen, config: config), applications: applications,
+        return SchedulerServer(options: .init(listen: listen, config: config, limits: limits), applications: applications,
                                models: used.compactMap { repository.models[$0] }, planner: planner)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import NexusServer
 
 struct FrontendCommand: AsyncParsableCommand {
@@ -8,7 +9,8 @@ struct FrontendCommand: AsyncParsableCommand {
         discussion: """
             Applications and model interfaces come from the scheduler when the frontend registers. Each \
             application is a "model" of the protocol; errors are gRPC codes with a message naming the field \
-            and the limit (README: Errors).
+            and the limit (README: Errors). On SIGTERM or SIGINT it unregisters, answers the requests in flight \
+            (new ones, and ServerReady, get UNAVAILABLE / false) and exits 0 within --drain-timeout-s.
             """)
 
     @Option(name: .long, help: "The scheduler's HOST:PORT.")
@@ -20,14 +22,18 @@ struct FrontendCommand: AsyncParsableCommand {
     @Option(name: .long, help: "HOST:PORT the scheduler reaches this frontend at (default: the --listen address as bound).")
     var advertise: String?
 
+    @OptionGroup var serving: ServingFlags
+
     @OptionGroup var eventLoops: EventLoopFlags
 
     func run() async throws {
+        serving.bootstrapLogging()
         eventLoops.apply()
         let options = FrontendServer.Options(listen: try HostPort(parsing: listen, flag: "--listen"), advertise: advertise,
-                                             scheduler: try HostPort(parsing: scheduler, flag: "--scheduler"))
+                                             scheduler: .fixed(try HostPort(parsing: scheduler, flag: "--scheduler")),
+                                             limits: serving.limits, drain: serving.drainDeadline())
         if let advertise { _ = try HostPort(parsing: advertise, flag: "--advertise") }
         let server = FrontendServer(options: options)
-        try await runUntilSignalled { try await server.run() }
+        try await runServices(server.services, serving: serving, logger: Logger(label: "frontend"))
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import NexusConfig
+import Logging
 import NexusServer
 
 struct SchedulerCommand: AsyncParsableCommand {
@@ -11,7 +12,8 @@ struct SchedulerCommand: AsyncParsableCommand {
             per-stage rates (EWMA, 10 s) and plans again when the epoch ends, a session's rate leaves \
             [0.8, 1.1] x its plan, or a backend comes or goes (a node silent for 3 beacons is dead). Each plan \
             keeps last epoch's placements where it can; tables go to backends first, routes to frontends once \
-            every backend has its table.
+            every backend has its table. On SIGTERM or SIGINT it answers the calls it has and exits 0; nodes \
+            keep serving and register again with the next scheduler.
             """)
 
     @Option(name: .long, help: "Address to serve the control service on (port 0: any free port).")
@@ -22,13 +24,17 @@ struct SchedulerCommand: AsyncParsableCommand {
 
     @OptionGroup var flags: SchedulerFlags
 
+    @OptionGroup var serving: ServingFlags
+
     @OptionGroup var eventLoops: EventLoopFlags
 
     func run() async throws {
+        serving.bootstrapLogging()
         eventLoops.apply()
         let listen = try HostPort(parsing: listen, flag: "--listen")
         let repository = try ModelRepository.load(root: repo)
-        let server = try flags.scheduler(listen: listen, repository: repository, defaultProfile: "cpu")
-        try await runUntilSignalled { try await server.run() }
+        let server = try flags.scheduler(listen: listen, repository: repository, defaultProfile: "cpu",
+                                         limits: serving.limits)
+        try await runServices(server.services, serving: serving, logger: Logger(label: "scheduler"))
     }
 }

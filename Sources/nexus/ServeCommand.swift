@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import NexusConfig
 import NexusCore
 import NexusRuntime
@@ -12,7 +13,9 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             The parts talk gRPC over 127.0.0.1 exactly as separate processes do. --device auto uses every CUDA \
             device libtorch sees, else the CPU; with no libtorch it serves on the SIMULATED runtime (profile \
-            latencies, zero outputs) and says so in its first log line.
+            latencies, zero outputs) and says so in its first log line. On SIGTERM or SIGINT the frontend \
+            drains first (new requests get UNAVAILABLE, those in flight are answered), then the backends finish \
+            their queues, then the scheduler stops; the process exits 0 within --drain-timeout-s.
             """)
 
     @Option(name: .long, help: "Model repository: <model>/model.yaml, the TorchScript file, profiles/<profile>.csv.")
@@ -43,6 +46,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var flags: SchedulerFlags
 
+    @OptionGroup var serving: ServingFlags
+
     @OptionGroup var eventLoops: EventLoopFlags
 
     func validate() throws {
@@ -59,38 +64,36 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        serving.bootstrapLogging()
         eventLoops.apply()
-        let log = ServerLog("serve")
+        let log = Logger(label: "serve")
         let listen = try HostPort(parsing: listen, flag: "--listen")
-        let (scheduler, backends) = try workload != nil ? workloadCluster(log) : repositoryCluster(log)
-        try await runUntilSignalled {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                let (bound, continuation) = AsyncStream<HostPort>.makeStream()
-                group.addTask { try await scheduler.run(onListening: { continuation.yield($0) }) }
-                var iterator = bound.makeAsyncIterator()
-                guard let schedulerAddress = await iterator.next() else { return }
-                for (device, executor) in backends {
-                    let backend = BackendServer(options: .init(listen: HostPort(host: "127.0.0.1", port: 0), advertise: nil,
-                                                               scheduler: schedulerAddress, device: device), executor: executor)
-                    group.addTask { try await backend.run() }
-                }
-                let frontend = FrontendServer(options: .init(listen: listen, advertise: nil, scheduler: schedulerAddress))
-                group.addTask { try await frontend.run() }
-                try await group.next()
-                group.cancelAll()
-            }
+        let limits = serving.limits
+        let drain = serving.drainDeadline()
+        let (scheduler, executors) = try workload != nil ? workloadCluster(log, limits: limits) : repositoryCluster(log, limits: limits)
+        let backends = executors.map { device, executor in
+            BackendServer(options: .init(listen: HostPort(host: "127.0.0.1", port: 0), advertise: nil,
+                                         scheduler: .bound(by: scheduler), device: device,
+                                         limits: limits, drain: drain), executor: executor)
         }
+        let frontend = FrontendServer(options: .init(listen: listen, advertise: nil, scheduler: .bound(by: scheduler),
+                                                     limits: limits, drain: drain))
+        // Shut down last first: the frontend drains (nothing new reaches the backends), then the backends
+        // finish their queues, then the scheduler stops.
+        try await runServices(scheduler.services + backends.flatMap(\.services) + frontend.services,
+                              serving: serving, logger: log)
     }
 
     /// `--repo`: the repository's models on every device this machine has (or simulated, without libtorch).
-    func repositoryCluster(_ log: ServerLog) throws -> (SchedulerServer, [(String, BackendExecutor)]) {
+    func repositoryCluster(_ log: Logger, limits: TransportLimits) throws -> (SchedulerServer, [(String, BackendExecutor)]) {
         let repo = repo!
         let repository = try ModelRepository.load(root: repo)
         let (devices, profile, why) = resolveDevices(repository: repository)
         log.info(devices == ["simulated"]
                  ? "SIMULATED runtime (\(why)): latencies from profiles/\(profile).csv, outputs are zeros"
                  : "serving on \(devices.joined(separator: ", ")) with libtorch (\(why))")
-        let scheduler = try flags.scheduler(listen: HostPort(host: "127.0.0.1", port: 0), repository: repository, defaultProfile: profile)
+        let scheduler = try flags.scheduler(listen: HostPort(host: "127.0.0.1", port: 0), repository: repository,
+                                            defaultProfile: profile, limits: limits)
         var executors: [(String, BackendExecutor)] = []
         for device in devices {
             let runtime = try RuntimeOptions.parse(["--repo", repo, "--device", device] + torch.arguments)
@@ -101,7 +104,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// `--workload`: the workload's applications on `--backends` simulated backends.
-    func workloadCluster(_ log: ServerLog) throws -> (SchedulerServer, [(String, BackendExecutor)]) {
+    func workloadCluster(_ log: Logger, limits: TransportLimits) throws -> (SchedulerServer, [(String, BackendExecutor)]) {
         let raw = try WorkloadLoader.load(path: workload!)
         let loaded = raw.scaled(TimeScale(timeScale))
         let phaseIndex = try phase.map { name in
@@ -112,9 +115,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let cluster = try WorkloadCluster(loaded: loaded, phaseIndex: phaseIndex)
         let count = backends ?? loaded.workload.gpus ?? 1
-        log.info("SIMULATED runtime: workload \(loaded.workload.name) (\(cluster.applications.count) applications) on \(count) "
-                 + "simulated backends, time scale \(timeScale); batch times from \(loaded.profilesPath), outputs are zeros")
-        let scheduler = flags.scheduler(listen: HostPort(host: "127.0.0.1", port: 0), cluster: cluster)
+        log.info("""
+            SIMULATED runtime: workload \(loaded.workload.name) (\(cluster.applications.count) applications) on \(count) \
+            simulated backends, time scale \(timeScale); batch times from \(loaded.profilesPath), outputs are zeros
+            """)
+        let scheduler = flags.scheduler(listen: HostPort(host: "127.0.0.1", port: 0), cluster: cluster, limits: limits)
         let executors = (0..<count).map { index in
             ("simulated", BackendExecutor(runtime: cluster.runtime(seed: UInt64(index) + 1), models: cluster.models,
                                           options: .init(workerThreads: 0, queueCapacity: queueCapacity)))

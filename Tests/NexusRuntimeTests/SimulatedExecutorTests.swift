@@ -144,6 +144,39 @@ import Testing
         #expect(executor.snapshot().completed < 40)
     }
 
+    /// SIGTERM on a backend: what it holds runs to the end, and nothing new is taken.
+    @Test(arguments: [0, 1])
+    func gracefulShutdownRunsEverythingQueued(workers: Int) throws {
+        let executor = try Self.executor(workers: workers)
+        try executor.apply(ModelTable(dutyCycleMs: 10, sessions: [.init(sessionID: "slow", models: ["slow"], maxBatch: 1)]))
+        let collector = OutcomeCollector()
+        for index in 0..<40 { executor.submit(Self.request("slow", model: "slow"), completion: collector.completion(for: index)) }
+        executor.shutdown(finishingQueuedUntilNs: .max)
+        #expect(collector.waitAll())
+        #expect(collector.count { $0.isSuccess } == 40, "every queued request ran")
+        #expect(collector.duplicates == 0)
+        #expect(executor.heldCount() == 0)
+        let late = OutcomeCollector()
+        executor.submit(Self.request("slow", model: "slow"), completion: late.completion(for: 0))
+        #expect(late.waitAll())
+        #expect(late.outcomes[0]?.error == .unavailable("backend is shutting down"))
+    }
+
+    /// The drain deadline bounds the drain: 40 batches of at least 5 ms cannot all run in 20 ms, and what is
+    /// left when it passes is answered unavailable, each request once.
+    @Test func gracefulShutdownAnswersTheRestUnavailableAtItsDeadline() throws {
+        let executor = try Self.executor()
+        try executor.apply(ModelTable(dutyCycleMs: 10, sessions: [.init(sessionID: "slow", models: ["slow"], maxBatch: 1)]))
+        let collector = OutcomeCollector()
+        for index in 0..<40 { executor.submit(Self.request("slow", model: "slow"), completion: collector.completion(for: index)) }
+        executor.shutdown(finishingQueuedUntilNs: MonotonicClock().nowNs() + 20_000_000)
+        #expect(collector.waitAll())
+        let unavailable = collector.count { $0.error == .unavailable("backend is shutting down") }
+        #expect(unavailable > 0)
+        #expect(unavailable + collector.count { $0.isSuccess } == 40)
+        #expect(collector.outcomes.count == 40 && collector.duplicates == 0)
+    }
+
     @Test func badTablesNameTheFieldAndKeepTheOldTable() throws {
         let executor = try Self.executor()
         defer { executor.shutdown() }

@@ -1,3 +1,4 @@
+import Foundation
 import NexusCore
 
 extension BackendExecutor {
@@ -12,7 +13,7 @@ extension BackendExecutor {
     func deviceLoop() {
         condition.lock()
         while true {
-            if stopping {
+            if stopping && !isFinishingQueued() {
                 let abandoned = drainAll()
                 condition.unlock()
                 for pending in abandoned { pending.completion(.failure(.unavailable("backend is shutting down"))) }
@@ -26,7 +27,14 @@ extension BackendExecutor {
             }
             let (turn, dropped) = nextTurn()
             if turn == nil && dropped.isEmpty {
-                condition.wait()
+                if stopping, let finishNs = finishQueuedUntilNs {
+                    // Draining with requests still decoding: wake for them, or when the time is up (looked at
+                    // again at least every second; a far deadline is no valid date for the wait).
+                    let leftS = min(1, max(0, (Double(finishNs) - Double(clock.nowNs())) / 1e9))
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: leftS))
+                } else {
+                    condition.wait()
+                }
                 continue
             }
             condition.unlock()
@@ -36,6 +44,12 @@ extension BackendExecutor {
             if let turn { execute(turn) }
             condition.lock()
         }
+    }
+
+    /// Stopping gracefully with work left and time to run it: the device goes on taking turns. Under the lock.
+    func isFinishingQueued() -> Bool {
+        guard let finishNs = finishQueuedUntilNs, clock.nowNs() < finishNs else { return false }
+        return !sessions.values.allSatisfy(\.isIdle)
     }
 
     /// Asks the core's turn policy (`RoundRobinTurns`, the one the simulated GPUs ask) for the next turn over

@@ -37,6 +37,9 @@ public final class BackendExecutor: @unchecked Sendable {
     var loaded: [String: any LoadedModel] = [:]
     public internal(set) var table = ModelTable(dutyCycleMs: 0, sessions: [])
     var stopping = false
+    /// While stopping: queued requests still run until this time on `clock` (a graceful drain); nil
+    /// answers them `unavailable` at once.
+    var finishQueuedUntilNs: Int64?
     var statistics = ExecutorStatistics()
     let deviceStopped = DispatchSemaphore(value: 0)
 
@@ -123,12 +126,18 @@ public final class BackendExecutor: @unchecked Sendable {
 
     // MARK: Lifecycle
 
-    /// Answers everything still queued with `unavailable`, stops the threads and waits for them. The
-    /// executor's threads keep it alive until then.
-    public func shutdown() {
+    /// Refuses new requests (`unavailable`: "backend is shutting down"), stops the threads and waits for
+    /// them. With `finishingQueuedUntilNs` (a graceful drain) the device first runs what is queued and being
+    /// decoded, as usual, until it is all answered or the clock passes that time; what is left then (and
+    /// everything, without it) is answered `unavailable`. Only the first call stops the executor; a later
+    /// one returns at once. The executor's threads keep it alive until then.
+    public func shutdown(finishingQueuedUntilNs: Int64? = nil) {
         condition.lock()
         let alreadyStopping = stopping
-        stopping = true
+        if !alreadyStopping {
+            stopping = true
+            finishQueuedUntilNs = finishingQueuedUntilNs
+        }
         condition.broadcast()
         condition.unlock()
         guard !alreadyStopping else { return }
@@ -137,6 +146,13 @@ public final class BackendExecutor: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
         deviceStopped.wait()
+    }
+
+    /// Requests accepted and not yet answered: queued or being decoded.
+    public func heldCount() -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return sessions.values.reduce(0) { $0 + $1.queue.count + $1.decoding }
     }
 
     func count(_ error: InferenceError) {

@@ -22,8 +22,15 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
+    /// Runs `job` on a pool thread; once the pool has stopped, on the caller's (a job is never lost: the
+    /// executor counts on every accepted request's decode to run).
     func submit(_ job: @escaping () -> Void) {
         condition.lock()
+        if stopping {
+            condition.unlock()
+            job()
+            return
+        }
         jobs.append(job)
         condition.signal()
         condition.unlock()

@@ -1,25 +1,37 @@
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import Logging
 import NexusCore
 import NexusProtocol
 import NexusRuntime
+import ServiceLifecycle
 import Synchronization
 
 /// `nexus frontend` (DESIGN.md §2, §3.6): serves the Open Inference Protocol, runs each request's
 /// application tree, routes every model call to a backend, and reports request counts to the scheduler.
 /// Applications and model interfaces come from the scheduler when the frontend registers, so every
 /// frontend serves the same definitions.
-public final class FrontendServer: Sendable {
+///
+/// A `Service`, with its control loop another (`services`). On graceful shutdown the control loop
+/// unregisters, then this drains: ServerReady answers false and new requests UNAVAILABLE, the requests in
+/// flight are answered as usual until the process's drain deadline (then the rest UNAVAILABLE), streams
+/// end once what they read is answered, and it exits.
+public final class FrontendServer: Service, Sendable, CustomStringConvertible {
     public struct Options: Sendable {
         public var listen: HostPort
         public var advertise: String?
-        public var scheduler: HostPort
+        public var scheduler: SchedulerAddress
+        public var limits: TransportLimits
+        public var drain: DrainDeadline
 
-        public init(listen: HostPort, advertise: String?, scheduler: HostPort) {
+        public init(listen: HostPort, advertise: String?, scheduler: SchedulerAddress,
+                    limits: TransportLimits = .defaults, drain: DrainDeadline = DrainDeadline(timeoutNs: DrainDeadline.defaultTimeoutNs)) {
             self.listen = listen
             self.advertise = advertise
             self.scheduler = scheduler
+            self.limits = limits
+            self.drain = drain
         }
     }
 
@@ -29,10 +41,14 @@ public final class FrontendServer: Sendable {
     }
 
     let options: Options
-    let log = ServerLog("frontend")
+    let baseLogger = Logger(label: "frontend")
+    let identity = NodeIdentity()
+    let bound = BoundAddress()
     let clock = MonotonicClock()
     let routes = FrontendRoutes()
     let links: BackendLinks
+    /// Client requests in flight; turns new ones away while draining.
+    let gate = DrainGate()
     let catalog = Mutex(Catalog())
     /// Calls per "app/stage" since the last report.
     let counts = Mutex<[String: Int]>([:])
@@ -40,50 +56,78 @@ public final class FrontendServer: Sendable {
 
     public init(options: Options) {
         self.options = options
-        links = BackendLinks(log: log)
+        links = BackendLinks(limits: options.limits)
     }
 
-    public func run(onListening: @Sendable (HostPort) -> Void = { _ in }) async throws {
-        let transport = Transport.server(listen: options.listen)
-        let server = GRPCServer(transport: transport, services: [InferenceService(frontend: self), FrontendControlService(frontend: self)])
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await server.serve() }
-            let bound = try await Transport.boundAddress(of: transport, advertise: options.listen.host)
-            log.info("serving the Open Inference Protocol (gRPC) on \(bound)")
-            onListening(bound)
-            let control = ControlLoop(
-                scheduler: options.scheduler,
-                registration: .with {
+    var logger: Logger { identity.tag(baseLogger) }
+    public var description: String { baseLogger.label }
+
+    /// The frontend and its control loop, in the order a service group runs them.
+    public var services: [any Service] { [self, controlLoop] }
+
+    /// Waits until `run` has bound (port 0 resolved).
+    public func listeningAddress() async throws -> HostPort { try await bound.value() }
+
+    public func run() async throws {
+        let transport = Transport.server(listen: options.listen, limits: options.limits,
+                                         maxMessageBytes: options.limits.maxMessageBytes)
+        let server = GRPCServer(transport: transport,
+                                services: [InferenceService(frontend: self), FrontendControlService(frontend: self)])
+        defer { links.closeAll("the frontend has stopped") }
+        try await Transport.serve(server, transport: transport, advertise: options.listen.host, listening: { address in
+            bound.set(address)
+            logger.info("serving the Open Inference Protocol (gRPC) on \(address)")
+        }, drain: drain)
+    }
+
+    /// Answers every request in flight (new ones get UNAVAILABLE), within the drain deadline; then ends
+    /// the streams. After the deadline the calls still waiting on backends are answered UNAVAILABLE.
+    func drain() async {
+        let startedNs = clock.nowNs()
+        let deadlineNs = options.drain.deadlineNs(nowNs: startedNs)
+        let inFlight = gate.beginDraining()
+        let withinMs = (deadlineNs - startedNs) / 1_000_000
+        logger.info("draining: \(inFlight) requests in flight are answered (within \(withinMs) ms); new requests are answered UNAVAILABLE")
+        if await !gate.waitUntilIdle(deadlineNs: deadlineNs, clock: clock) {
+            logger.warning("drain timeout: the \(gate.inFlight) requests still in flight are answered UNAVAILABLE")
+            links.closeAll("the frontend is shutting down and its drain time (--drain-timeout-s) ran out")
+            // Every call waiting on a backend has its answer now; the requests finish at once.
+            _ = await gate.waitUntilIdle(deadlineNs: clock.nowNs() + 5_000_000_000, clock: clock)
+        }
+        gate.streamsClosing.open()
+        logger.info("drained in \((clock.nowNs() - startedNs) / 1_000_000) ms; \(gate.inFlight) requests left")
+    }
+
+    var controlLoop: ControlLoop {
+        ControlLoop(
+            scheduler: options.scheduler,
+            registration: { [self] in
+                let address = try await bound.value()
+                return .with {
                     $0.kind = .frontend
-                    $0.address = options.advertise ?? bound.description
-                },
-                log: log,
-                onRegistered: { reply in try self.learn(reply) },
-                beat: { scheduler, nodeID in
-                    let taken = self.counts.withLock { counts in
-                        defer { counts = [:] }
-                        return counts
-                    }
-                    let report = Nexus_Cluster_WorkloadReport.with {
-                        $0.nodeID = nodeID
-                        $0.counts = taken.keys.sorted().map { key in
-                            let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
-                            return .with {
-                                $0.application = parts[0]
-                                $0.stage = parts.count > 1 ? parts[1] : ""
-                                $0.requests = UInt64(taken[key]!)
-                            }
+                    $0.address = options.advertise ?? address.description
+                }
+            },
+            limits: options.limits, identity: identity, logger: baseLogger,
+            onRegistered: { [self] reply in try learn(reply) },
+            beat: { [self] scheduler, nodeID in
+                let taken = counts.withLock { counts in
+                    defer { counts = [:] }
+                    return counts
+                }
+                let report = Nexus_Cluster_WorkloadReport.with {
+                    $0.nodeID = nodeID
+                    $0.counts = taken.keys.sorted().map { key in
+                        let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+                        return .with {
+                            $0.application = parts[0]
+                            $0.stage = parts.count > 1 ? parts[1] : ""
+                            $0.requests = UInt64(taken[key]!)
                         }
                     }
-                    return try await scheduler.reportWorkload(report).known
-                })
-            group.addTask { try await control.run() }
-            try await withTaskCancellationHandler {
-                try await Task.sleep(for: .seconds(1_000_000_000))
-            } onCancel: {
-                server.beginGracefulShutdown()
-            }
-        }
+                }
+                return try await scheduler.reportWorkload(report).known
+            })
     }
 
     func learn(_ reply: Nexus_Cluster_RegisterReply) throws {
@@ -93,14 +137,14 @@ public final class FrontendServer: Sendable {
         for info in reply.applications { next.applications[info.name] = FrontendApplication(ServedApplication(info), models: models) }
         let names = next.applications.keys.sorted().joined(separator: ", ")
         catalog.withLock { $0 = next }
-        log.info("serving applications: \(names)")
+        logger.info("serving applications: \(names)")
     }
 
     func updateRoutes(_ update: Nexus_Cluster_RouteUpdate) {
         routes.update(update)
         links.retain(addresses: Set(update.routes.flatMap { $0.targets.map(\.address) }))
         let sessions = update.routes.map { route in "\(route.sessionID) -> \(route.targets.map(\.nodeID))" }.joined(separator: ", ")
-        log.info("routes version \(update.version): \(sessions.isEmpty ? "none" : sessions)")
+        logger.info("routes version \(update.version): \(sessions.isEmpty ? "none" : sessions)")
     }
 
     // MARK: Requests

@@ -14,12 +14,14 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
     }
 
     func serverReady(request: Inference_ServerReadyRequest, context: ServerContext) async throws -> Inference_ServerReadyResponse {
-        .with { $0.ready = frontend.isRegistered }
+        // A draining frontend is not ready: load balancers and clients stop sending to it.
+        .with { $0.ready = frontend.isRegistered && !frontend.gate.isDraining }
     }
 
     func modelReady(request: Inference_ModelReadyRequest, context: ServerContext) async throws -> Inference_ModelReadyResponse {
         let application = try lookup(request.name)
-        return .with { $0.ready = frontend.routes.isReady(application: application.served) }
+        let ready = !frontend.gate.isDraining && frontend.routes.isReady(application: application.served)
+        return .with { $0.ready = ready }
     }
 
     func serverMetadata(request: Inference_ServerMetadataRequest, context: ServerContext) async throws -> Inference_ServerMetadataResponse {
@@ -101,39 +103,60 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
     }
 
     func modelInfer(request: Inference_ModelInferRequest, context: ServerContext) async throws -> Inference_ModelInferResponse {
-        switch await infer(request) {
-        case let .success(response): return response
-        case let .failure(error): throw RPCError(code: rpcCode(error), message: error.message)
-        }
+        guard frontend.gate.enter() else { throw Self.draining }
+        defer { frontend.gate.leave() }
+        return try await infer(request).get()
     }
 
     func modelStreamInfer(request: RPCAsyncSequence<Inference_ModelInferRequest, any Error>,
                           response: RPCWriter<Inference_ModelStreamInferResponse>, context: ServerContext) async throws {
         // Requests run concurrently and answer as they finish (matched by the echoed id); an error is an
-        // error_message on the stream, as in Triton, and the stream goes on. A discarding group: a
-        // finished request's task is freed at once, not kept for a result nobody reads until the stream ends.
+        // error_message on the stream, as in Triton, and the stream goes on. Each request is a task of its
+        // own, freed as soon as it is answered; the outbox's count keeps the stream open until all are.
         let outbox = Outbox<Inference_ModelStreamInferResponse>()
-        try await withThrowingDiscardingTaskGroup { group in
+        let ending = try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 // Everything answered since the last write goes out in one write: one flush, not one per answer.
                 while let answers = await outbox.next() { try await response.write(contentsOf: answers) }
             }
-            for try await message in request {
+            let ending = await readMessages(request, until: frontend.gate.streamsClosing) { message in
                 outbox.expect()
-                group.addTask {
-                    let answer: Inference_ModelStreamInferResponse
-                    switch await infer(message) {
-                    case let .success(result): answer = .with { $0.inferResponse = result }
-                    case let .failure(error):
-                        answer = .with {
-                            $0.errorMessage = "\(codeName(error)): \(error.message)"
-                            $0.inferResponse = .with { $0.id = message.id; $0.modelName = message.modelName }
-                        }
-                    }
-                    outbox.add(answer)
+                guard frontend.gate.enter() else {
+                    outbox.add(streamAnswer(message, .failure(Self.draining)))
+                    return
+                }
+                Task(executorPreference: EventLoops.shared) {
+                    outbox.add(streamAnswer(message, await infer(message)))
+                    frontend.gate.leave()
                 }
             }
+            if case .failed = ending {
+                group.cancelAll()
+                return ending
+            }
             outbox.finishInput()
+            try await group.waitForAll()
+            return ending
+        }
+        if case .closed = ending {
+            throw InferenceError.unavailable("the frontend is shutting down: this stream is closed, every request read "
+                                             + "from it was answered; send the rest to another frontend")
+        }
+    }
+
+    /// What a request gets while the frontend drains.
+    static let draining = InferenceError.unavailable(
+        "the frontend is shutting down (draining): it takes no new requests; send them to another frontend")
+
+    func streamAnswer(_ message: Inference_ModelInferRequest, _ result: Result<Inference_ModelInferResponse, InferenceError>)
+        -> Inference_ModelStreamInferResponse {
+        switch result {
+        case let .success(answer): return .with { $0.inferResponse = answer }
+        case let .failure(error):
+            return .with {
+                $0.errorMessage = error.streamMessage
+                $0.inferResponse = .with { $0.id = message.id; $0.modelName = message.modelName }
+            }
         }
     }
 
@@ -186,10 +209,7 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
     static let torchParameter = Inference_InferParameter.with { $0.stringParam = "torch" }
 
     func lookup(_ name: String) throws -> FrontendApplication {
-        guard let found = frontend.application(named: name) else {
-            let error = notFound(name)
-            throw RPCError(code: .notFound, message: error.message)
-        }
+        guard let found = frontend.application(named: name) else { throw notFound(name) }
         return found
     }
 
@@ -210,28 +230,6 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
         case .uint8: return .typeUint8
         case .fp16: return .typeFp16
         case .fp32: return .typeFp32
-        }
-    }
-
-    func rpcCode(_ error: InferenceError) -> RPCError.Code {
-        switch error {
-        case .invalidArgument: return .invalidArgument
-        case .notFound: return .notFound
-        case .resourceExhausted: return .resourceExhausted
-        case .deadlineExceeded: return .deadlineExceeded
-        case .unavailable: return .unavailable
-        case .internalError: return .internalError
-        }
-    }
-
-    func codeName(_ error: InferenceError) -> String {
-        switch error {
-        case .invalidArgument: return "INVALID_ARGUMENT"
-        case .notFound: return "NOT_FOUND"
-        case .resourceExhausted: return "RESOURCE_EXHAUSTED"
-        case .deadlineExceeded: return "DEADLINE_EXCEEDED"
-        case .unavailable: return "UNAVAILABLE"
-        case .internalError: return "INTERNAL"
         }
     }
 }

@@ -1,23 +1,31 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import Logging
 import NexusConfig
 import NexusCore
 import NexusProtocol
 import NexusRuntime
+import ServiceLifecycle
 import Synchronization
 
 /// `nexus scheduler` (DESIGN.md §2): the control plane. A thin shell around `SchedulerState`: gRPC events
 /// and a beacon timer go in with the time, and every change of the assignment is pushed — model tables
 /// to backends first, routes to frontends once every backend has its table, so a frontend never sends a
 /// session to a backend that has not loaded it.
-public final class SchedulerServer: Sendable {
+///
+/// A `Service` (its beacon timer another, `beaconLoop`): on graceful shutdown it stops taking calls and
+/// ends once the calls it has are answered; nodes keep serving without it and register again when a
+/// scheduler is back.
+public final class SchedulerServer: Service, Sendable, CustomStringConvertible {
     public struct Options: Sendable {
         public var listen: HostPort
         public var config: SchedulerConfig
+        public var limits: TransportLimits
 
-        public init(listen: HostPort, config: SchedulerConfig) {
+        public init(listen: HostPort, config: SchedulerConfig, limits: TransportLimits = .defaults) {
             self.listen = listen
             self.config = config
+            self.limits = limits
         }
     }
 
@@ -25,11 +33,11 @@ public final class SchedulerServer: Sendable {
     let state: Mutex<SchedulerState>
     let models: [ModelInterface]
     let clock = MonotonicClock()
-    let log = ServerLog("scheduler")
-    let clients = NodeClients()
+    let logger = Logger(label: "scheduler")
+    let clients: NodeClients
     /// Per node: the assignment version it acknowledged, and the version in flight to it.
     let pushes = Mutex<[UInt64: (acked: UInt64, inFlight: UInt64?)]>([:])
-    let bound = Mutex<HostPort?>(nil)
+    let bound = BoundAddress()
 
     /// `declaredStageRates`: what the first plan is sized for (per application, per stage), else the
     /// scheduler's minimum rate until the frontends report.
@@ -37,44 +45,66 @@ public final class SchedulerServer: Sendable {
                 declaredStageRates: [[Double]]? = nil) {
         self.options = options
         self.models = models.map(ModelInterface.init)
+        clients = NodeClients(limits: options.limits)
         state = Mutex(SchedulerState(applications: applications, planner: planner, config: options.config,
                                      declaredStageRates: declaredStageRates))
     }
 
-    /// Where it listens, once `run` has bound.
-    public var address: HostPort? { bound.withLock { $0 } }
+    public var description: String { logger.label }
 
-    /// Serves until cancelled. `onListening` gets the bound address (port 0 resolved).
-    public func run(onListening: @Sendable (HostPort) -> Void = { _ in }) async throws {
-        let transport = Transport.server(listen: options.listen)
+    /// Where it listens, once `run` has bound.
+    public var address: HostPort? { bound.current }
+
+    /// Waits until `run` has bound (port 0 resolved).
+    public func listeningAddress() async throws -> HostPort { try await bound.value() }
+
+    /// The scheduler and its beacon timer, in the order a service group runs them.
+    public var services: [any Service] { [self, BeaconLoop(scheduler: self)] }
+
+    /// Serves until graceful shutdown (or cancellation).
+    public func run() async throws {
+        let transport = Transport.server(listen: options.listen, limits: options.limits,
+                                         maxMessageBytes: options.limits.batchMessageBytes)
         let server = GRPCServer(transport: transport, services: [SchedulerService(server: self)])
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await server.serve() }
-            let address = try await Transport.boundAddress(of: transport, advertise: options.listen.host)
-            bound.withLock { $0 = address }
-            log.info("listening on \(address); beacon \(options.config.beaconNs / 1_000_000) ms, a node silent for \(options.config.deadAfterBeacons) beacons is dead")
-            onListening(address)
-            group.addTask { try await self.beaconLoop() }
-            try await withTaskCancellationHandler {
-                try await Task.sleep(for: .seconds(1_000_000_000))
-            } onCancel: {
-                server.beginGracefulShutdown()
+        defer { clients.closeAll() }
+        try await Transport.serve(server, transport: transport, advertise: options.listen.host, listening: { address in
+            bound.set(address)
+            let config = options.config
+            logger.info("listening on \(address); beacon \(config.beaconNs / 1_000_000) ms, a node silent for \(config.deadAfterBeacons) beacons is dead")
+        }, drain: {
+            logger.info("shutting down: no new calls; nodes keep serving and register again with the next scheduler")
+        })
+    }
+
+    /// The beacon timer: every beacon, the dead are found, rates folded in, a plan made when due, and
+    /// pushes that failed retried. Stops on graceful shutdown.
+    struct BeaconLoop: Service, CustomStringConvertible {
+        let scheduler: SchedulerServer
+        var description: String { "scheduler beacons" }
+
+        func run() async throws {
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                do {
+                    try await cancelWhenGracefulShutdown { [scheduler] in
+                        try await Task.sleep(for: .nanoseconds(scheduler.options.config.beaconNs))
+                    }
+                } catch {
+                    return
+                }
+                scheduler.beacon()
             }
         }
     }
 
-    func beaconLoop() async throws {
-        while !Task.isCancelled {
-            try await Task.sleep(for: .nanoseconds(options.config.beaconNs))
-            let now = clock.nowNs()
-            do {
-                let changed = try state.withLock { try $0.beacon(nowNs: now) }
-                if changed { logPlan() }
-            } catch {
-                log.info("planning failed: \(error)")
-            }
-            pushPending()
+    func beacon() {
+        let now = clock.nowNs()
+        do {
+            let changed = try state.withLock { try $0.beacon(nowNs: now) }
+            if changed { logPlan() }
+        } catch {
+            logger.error("planning failed: \(error)")
         }
+        pushPending()
     }
 
     func logPlan() {
@@ -82,8 +112,9 @@ public final class SchedulerServer: Sendable {
         let summary = assignment.tables.keys.sorted().map { node in
             "node \(node): [\(assignment.tables[node]!.sessions.map { "\($0.sessionID) b\($0.maxBatch)" }.joined(separator: ", "))]"
         }.joined(separator: "; ")
-        log.info("plan \(plans) version \(assignment.version) (\(reason)): \(summary.isEmpty ? "no backends" : summary)"
-                 + (assignment.infeasible.isEmpty ? "" : "; infeasible: \(assignment.infeasible.joined(separator: "; "))"))
+        let infeasible = assignment.infeasible.isEmpty ? "" : "; infeasible: " + assignment.infeasible.joined(separator: "; ")
+        let placed = summary.isEmpty ? "no backends" : summary
+        logger.info("plan \(plans) version \(assignment.version) (\(reason)): \(placed)\(infeasible)")
     }
 
     // MARK: Pushing
@@ -125,7 +156,7 @@ public final class SchedulerServer: Sendable {
             }
             ok = true
         } catch {
-            log.info("push of version \(assignment.version) to \(node.kind.rawValue) \(node.id) (\(node.address)) failed: \(error)")
+            logger.warning("push of version \(assignment.version) to \(node.kind.rawValue) \(node.id) (\(node.address)) failed: \(error)")
         }
         pushes.withLock { pushes in
             let acked = pushes[node.id]?.acked ?? 0
@@ -143,7 +174,7 @@ public final class SchedulerServer: Sendable {
         switch request.kind {
         case .backend: kind = .backend
         case .frontend: kind = .frontend
-        default: throw RPCError(code: .invalidArgument, message: "kind must be NODE_KIND_BACKEND or NODE_KIND_FRONTEND")
+        default: throw ServerError.configuration("kind must be NODE_KIND_BACKEND or NODE_KIND_FRONTEND")
         }
         _ = try HostPort(parsing: request.address, flag: "address")
         let now = clock.nowNs()
@@ -151,7 +182,7 @@ public final class SchedulerServer: Sendable {
             let id = state.register(kind: kind, address: request.address, device: request.device, runtime: request.runtime, nowNs: now)
             return (id, try state.update(nowNs: now))
         }
-        log.info("\(kind.rawValue) \(id) registered from \(request.address) (device \(request.device), runtime \(request.runtime))")
+        logger.info("\(kind.rawValue) \(id) registered from \(request.address) (device \(request.device), runtime \(request.runtime))")
         if changed { logPlan() }
         let applications = state.withLock { $0.applications }
         let reply = Nexus_Cluster_RegisterReply.with {
@@ -181,7 +212,7 @@ public final class SchedulerServer: Sendable {
             guard state.unregister(nodeID: request.nodeID) else { return false }
             return (try? state.update(nowNs: now)) ?? false
         }
-        log.info("node \(request.nodeID) unregistered")
+        logger.info("node \(request.nodeID) unregistered")
         pushes.withLock { _ = $0.removeValue(forKey: request.nodeID) }
         if changed { logPlan() }
         pushPending()

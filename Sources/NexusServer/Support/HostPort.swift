@@ -27,11 +27,12 @@ public struct HostPort: Sendable, Equatable, CustomStringConvertible {
 public enum ServerError: Error, CustomStringConvertible {
     case configuration(String)
     case startup(String)
+    /// A backend could not apply the model table it was sent; it keeps the previous one.
+    case tableNotApplied(String)
 
     public var description: String {
         switch self {
-        case let .configuration(message): return message
-        case let .startup(message): return message
+        case let .configuration(message), let .startup(message), let .tableNotApplied(message): return message
         }
     }
 }

@@ -7,11 +7,14 @@ import Synchronization
 /// backend links).
 final class NodeClients: Sendable {
     private let clients = Mutex<[String: (client: GRPCClient<HTTP2ClientTransport.Posix>, task: Task<Void, Never>)]>([:])
+    let limits: TransportLimits
+
+    init(limits: TransportLimits) { self.limits = limits }
 
     func client(for address: String) throws -> GRPCClient<HTTP2ClientTransport.Posix> {
         try clients.withLock { clients in
             if let existing = clients[address] { return existing.client }
-            let client = try Transport.client(try HostPort(parsing: address, flag: "address"))
+            let client = try Transport.client(try HostPort(parsing: address, flag: "address"), limits: limits)
             let task = Task(executorPreference: EventLoops.shared) { _ = try? await client.runConnections() }
             clients[address] = (client, task)
             return client

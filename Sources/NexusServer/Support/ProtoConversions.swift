@@ -170,36 +170,3 @@ extension ServedApplication {
                   childInputs: inputs)
     }
 }
-
-extension InferenceError {
-    /// gRPC status code of this error (DESIGN.md §4).
-    var statusCode: Int32 {
-        switch self {
-        case .invalidArgument: return 3
-        case .deadlineExceeded: return 4
-        case .notFound: return 5
-        case .resourceExhausted: return 8
-        case .internalError: return 13
-        case .unavailable: return 14
-        }
-    }
-
-    var message: String {
-        switch self {
-        case let .invalidArgument(m), let .notFound(m), let .resourceExhausted(m), let .deadlineExceeded(m),
-             let .unavailable(m), let .internalError(m):
-            return m
-        }
-    }
-
-    init(statusCode: Int32, message: String) {
-        switch statusCode {
-        case 3: self = .invalidArgument(message)
-        case 4: self = .deadlineExceeded(message)
-        case 5: self = .notFound(message)
-        case 8: self = .resourceExhausted(message)
-        case 14: self = .unavailable(message)
-        default: self = .internalError(message)
-        }
-    }
-}

@@ -1,25 +1,119 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import NIOCore
+import ServiceLifecycle
+
+/// What a process's gRPC connections allow and how they notice a dead peer; the same for every process of
+/// a cluster (`--max-message-mb`, `--max-concurrent-streams`, `--keepalive-s`, `--keepalive-timeout-s`).
+public struct TransportLimits: Sendable, Equatable {
+    /// The largest message a server takes (a client request, a batch of calls) and a client reads (a batch
+    /// of replies). A larger request is answered RESOURCE_EXHAUSTED and the connection serves on.
+    public var maxMessageBytes: Int
+    /// Calls a client may have open at once on one connection. It is announced in the HTTP/2 settings, so
+    /// standard clients queue calls beyond it instead of losing the connection (unannounced, SwiftNIO's
+    /// HTTP/2 enforced 100 and closed connections that opened more).
+    public var maxConcurrentStreams: Int
+    /// Both ends ping a connection that has been silent this long...
+    public var keepaliveIntervalMs: Int64
+    /// ...and close it when the ping is not answered within this, so a dead peer or link fails the calls
+    /// on it instead of leaving them waiting.
+    public var keepaliveTimeoutMs: Int64
+
+    public init(maxMessageBytes: Int = Transport.maxMessageBytes, maxConcurrentStreams: Int = 4096,
+                keepaliveIntervalMs: Int64 = 10_000, keepaliveTimeoutMs: Int64 = 5_000) {
+        self.maxMessageBytes = maxMessageBytes
+        self.maxConcurrentStreams = maxConcurrentStreams
+        self.keepaliveIntervalMs = keepaliveIntervalMs
+        self.keepaliveTimeoutMs = keepaliveTimeoutMs
+    }
+
+    public static let defaults = TransportLimits()
+
+    /// What a batch message (requests or replies) may carry before the link splits it: the message limit
+    /// less room for the batch's own framing.
+    var batchPayloadBytes: Int { max(1, maxMessageBytes - 64 * 1024) }
+    /// A link's batch can exceed `batchPayloadBytes` by one call's framing; a server or client reading
+    /// batches allows that much over the limit.
+    var batchMessageBytes: Int { maxMessageBytes + 64 * 1024 }
+}
 
 /// One place for how Nexus's processes talk: plaintext HTTP/2 over NIO (TLS is the job of the network the
-/// cluster runs in), with request payloads up to `maxMessageBytes` so a full-resolution frame fits, on the
-/// process's `EventLoops`.
+/// cluster runs in), within `TransportLimits`, on the process's `EventLoops`.
 public enum Transport {
+    /// The default message limit: a full-resolution frame fits.
     public static let maxMessageBytes = 64 << 20
 
-    static func server(listen: HostPort) -> HTTP2ServerTransport.Posix {
-        .http2NIOPosix(address: listen.socketAddress, transportSecurity: .plaintext,
-                       config: .defaults { $0.rpc.maxRequestPayloadSize = maxMessageBytes },
-                       eventLoopGroup: EventLoops.shared.group)
+    /// A server taking messages up to `maxMessageBytes`: a client's request (the frontend) or a batch of
+    /// calls (`limits.batchMessageBytes`, the backend and the scheduler).
+    static func server(listen: HostPort, limits: TransportLimits, maxMessageBytes: Int) -> HTTP2ServerTransport.Posix {
+        let config = HTTP2ServerTransport.Posix.Config.defaults { config in
+            config.rpc.maxRequestPayloadSize = maxMessageBytes
+            config.http2.maxConcurrentStreams = limits.maxConcurrentStreams
+            config.connection.keepalive = .init(
+                time: .milliseconds(limits.keepaliveIntervalMs), timeout: .milliseconds(limits.keepaliveTimeoutMs),
+                // Clients of other processes ping as often as their own --keepalive-s says; a ping a second
+                // is cheap, and stricter policing would close their connections.
+                clientBehavior: .init(minPingIntervalWithoutCalls: .seconds(1), allowWithoutCalls: true))
+            // grpc-swift closes a stream whose message is over the limit without a status (the client sees
+            // CANCELLED); the guard answers RESOURCE_EXHAUSTED first.
+            config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        OversizeMessageGuard(maxMessageBytes: maxMessageBytes), position: .first)
+                }
+            }
+        }
+        return .http2NIOPosix(address: listen.socketAddress, transportSecurity: .plaintext, config: config,
+                              eventLoopGroup: EventLoops.shared.group)
     }
 
-    static func client(_ target: HostPort) throws -> GRPCClient<HTTP2ClientTransport.Posix> {
-        GRPCClient(transport: try clientTransport(target))
+    static func client(_ target: HostPort, limits: TransportLimits = .defaults) throws
+        -> GRPCClient<HTTP2ClientTransport.Posix> {
+        GRPCClient(transport: try clientTransport(target, limits: limits))
     }
 
-    static func clientTransport(_ target: HostPort) throws -> HTTP2ClientTransport.Posix {
-        try .http2NIOPosix(target: .ipv4(address: target.host == "localhost" ? "127.0.0.1" : target.host, port: target.port),
-                           transportSecurity: .plaintext, eventLoopGroup: EventLoops.shared.group)
+    static func clientTransport(_ target: HostPort, limits: TransportLimits = .defaults) throws
+        -> HTTP2ClientTransport.Posix {
+        let config = HTTP2ClientTransport.Posix.Config.defaults { config in
+            config.connection.keepalive = .init(time: .milliseconds(limits.keepaliveIntervalMs),
+                                                timeout: .milliseconds(limits.keepaliveTimeoutMs),
+                                                allowWithoutCalls: true)
+        }
+        // The transport reads replies up to the call's request limit (4 MiB unless configured), so both
+        // limits are set for every method: a batch of replies may be as large as a batch of calls.
+        let everyMethod = MethodConfig(names: [MethodConfig.Name(service: "")],
+                                       maxRequestMessageBytes: limits.batchMessageBytes,
+                                       maxResponseMessageBytes: limits.batchMessageBytes)
+        let host = target.host == "localhost" ? "127.0.0.1" : target.host
+        return try .http2NIOPosix(target: .ipv4(address: host, port: target.port), transportSecurity: .plaintext,
+                                  config: config, serviceConfig: ServiceConfig(methodConfig: [everyMethod]),
+                                  eventLoopGroup: EventLoops.shared.group)
+    }
+
+    /// Runs `server` as a service does: `listening` once it has bound; on graceful shutdown `drain`, then the
+    /// server takes no new calls and this returns once those it has are answered. On cancellation it stops
+    /// at once, without draining.
+    static func serve(_ server: GRPCServer<HTTP2ServerTransport.Posix>, transport: HTTP2ServerTransport.Posix,
+                      advertise host: String, listening: (HostPort) -> Void, drain: () async -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.serve() }
+            let address: HostPort
+            do {
+                address = try await boundAddress(of: transport, advertise: host)
+            } catch {
+                try await group.next()  // the server's own error says why it stopped (an address in use)
+                throw error
+            }
+            listening(address)
+            do {
+                try await gracefulShutdown()
+                await drain()
+            } catch {
+                // Cancelled: the process is going down at once.
+            }
+            server.beginGracefulShutdown()
+            try await group.waitForAll()
+        }
     }
 
     /// The bound address of a started server (port 0 resolves to the real port).

@@ -89,13 +89,27 @@ public enum Nexus_Cluster_Scheduler: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ReportUnreachable" metadata.
+        public enum ReportUnreachable: Sendable {
+            /// Request type for "ReportUnreachable".
+            public typealias Input = Nexus_Cluster_UnreachableReport
+            /// Response type for "ReportUnreachable".
+            public typealias Output = Nexus_Cluster_UnreachableReply
+            /// Descriptor for "ReportUnreachable".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "nexus.cluster.Scheduler"),
+                method: "ReportUnreachable",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "nexus.cluster.Scheduler" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Register.descriptor,
             Heartbeat.descriptor,
             Unregister.descriptor,
             ReportWorkload.descriptor,
-            GetClusterStatus.descriptor
+            GetClusterStatus.descriptor,
+            ReportUnreachable.descriptor
         ]
     }
 }
@@ -204,6 +218,26 @@ extension Nexus_Cluster_Scheduler {
             request: GRPCCore.StreamingServerRequest<Nexus_Cluster_ClusterStatusRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Nexus_Cluster_ClusterStatus>
+
+        /// Handle the "ReportUnreachable" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A frontend could not reach a backend (the link broke, or calls went unanswered past their budget). The
+        /// > scheduler probes the backend itself and, if it does not answer, plans without it at once instead of
+        /// > after 3 silent beacons (a backend that lives registers again).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Nexus_Cluster_UnreachableReport` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Nexus_Cluster_UnreachableReply` messages.
+        func reportUnreachable(
+            request: GRPCCore.StreamingServerRequest<Nexus_Cluster_UnreachableReport>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Nexus_Cluster_UnreachableReply>
     }
 
     /// Service protocol for the "nexus.cluster.Scheduler" service.
@@ -296,6 +330,26 @@ extension Nexus_Cluster_Scheduler {
             request: GRPCCore.ServerRequest<Nexus_Cluster_ClusterStatusRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Nexus_Cluster_ClusterStatus>
+
+        /// Handle the "ReportUnreachable" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A frontend could not reach a backend (the link broke, or calls went unanswered past their budget). The
+        /// > scheduler probes the backend itself and, if it does not answer, plans without it at once instead of
+        /// > after 3 silent beacons (a backend that lives registers again).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Nexus_Cluster_UnreachableReport` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Nexus_Cluster_UnreachableReply` message.
+        func reportUnreachable(
+            request: GRPCCore.ServerRequest<Nexus_Cluster_UnreachableReport>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Nexus_Cluster_UnreachableReply>
     }
 
     /// Simple service protocol for the "nexus.cluster.Scheduler" service.
@@ -386,6 +440,26 @@ extension Nexus_Cluster_Scheduler {
             request: Nexus_Cluster_ClusterStatusRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Nexus_Cluster_ClusterStatus
+
+        /// Handle the "ReportUnreachable" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A frontend could not reach a backend (the link broke, or calls went unanswered past their budget). The
+        /// > scheduler probes the backend itself and, if it does not answer, plans without it at once instead of
+        /// > after 3 silent beacons (a backend that lives registers again).
+        ///
+        /// - Parameters:
+        ///   - request: A `Nexus_Cluster_UnreachableReport` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Nexus_Cluster_UnreachableReply` to respond with.
+        func reportUnreachable(
+            request: Nexus_Cluster_UnreachableReport,
+            context: GRPCCore.ServerContext
+        ) async throws -> Nexus_Cluster_UnreachableReply
     }
 }
 
@@ -448,6 +522,17 @@ extension Nexus_Cluster_Scheduler.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Nexus_Cluster_Scheduler.Method.ReportUnreachable.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Nexus_Cluster_UnreachableReport>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Nexus_Cluster_UnreachableReply>(),
+            handler: { request, context in
+                try await self.reportUnreachable(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -503,6 +588,17 @@ extension Nexus_Cluster_Scheduler.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Nexus_Cluster_ClusterStatus> {
         let response = try await self.getClusterStatus(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func reportUnreachable(
+        request: GRPCCore.StreamingServerRequest<Nexus_Cluster_UnreachableReport>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Nexus_Cluster_UnreachableReply> {
+        let response = try await self.reportUnreachable(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -571,6 +667,19 @@ extension Nexus_Cluster_Scheduler.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Nexus_Cluster_ClusterStatus> {
         return GRPCCore.ServerResponse<Nexus_Cluster_ClusterStatus>(
             message: try await self.getClusterStatus(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func reportUnreachable(
+        request: GRPCCore.ServerRequest<Nexus_Cluster_UnreachableReport>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Nexus_Cluster_UnreachableReply> {
+        return GRPCCore.ServerResponse<Nexus_Cluster_UnreachableReply>(
+            message: try await self.reportUnreachable(
                 request: request.message,
                 context: context
             ),
@@ -694,6 +803,31 @@ extension Nexus_Cluster_Scheduler {
             deserializer: some GRPCCore.MessageDeserializer<Nexus_Cluster_ClusterStatus>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Nexus_Cluster_ClusterStatus>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ReportUnreachable" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A frontend could not reach a backend (the link broke, or calls went unanswered past their budget). The
+        /// > scheduler probes the backend itself and, if it does not answer, plans without it at once instead of
+        /// > after 3 silent beacons (a backend that lives registers again).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Nexus_Cluster_UnreachableReport` message.
+        ///   - serializer: A serializer for `Nexus_Cluster_UnreachableReport` messages.
+        ///   - deserializer: A deserializer for `Nexus_Cluster_UnreachableReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func reportUnreachable<Result>(
+            request: GRPCCore.ClientRequest<Nexus_Cluster_UnreachableReport>,
+            serializer: some GRPCCore.MessageSerializer<Nexus_Cluster_UnreachableReport>,
+            deserializer: some GRPCCore.MessageDeserializer<Nexus_Cluster_UnreachableReply>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Nexus_Cluster_UnreachableReply>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -875,6 +1009,42 @@ extension Nexus_Cluster_Scheduler {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "ReportUnreachable" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A frontend could not reach a backend (the link broke, or calls went unanswered past their budget). The
+        /// > scheduler probes the backend itself and, if it does not answer, plans without it at once instead of
+        /// > after 3 silent beacons (a backend that lives registers again).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Nexus_Cluster_UnreachableReport` message.
+        ///   - serializer: A serializer for `Nexus_Cluster_UnreachableReport` messages.
+        ///   - deserializer: A deserializer for `Nexus_Cluster_UnreachableReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func reportUnreachable<Result>(
+            request: GRPCCore.ClientRequest<Nexus_Cluster_UnreachableReport>,
+            serializer: some GRPCCore.MessageSerializer<Nexus_Cluster_UnreachableReport>,
+            deserializer: some GRPCCore.MessageDeserializer<Nexus_Cluster_UnreachableReply>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Nexus_Cluster_UnreachableReply>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Nexus_Cluster_Scheduler.Method.ReportUnreachable.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1009,6 +1179,37 @@ extension Nexus_Cluster_Scheduler.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Nexus_Cluster_ClusterStatusRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Nexus_Cluster_ClusterStatus>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ReportUnreachable" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A frontend could not reach a backend (the link broke, or calls went unanswered past their budget). The
+    /// > scheduler probes the backend itself and, if it does not answer, plans without it at once instead of
+    /// > after 3 silent beacons (a backend that lives registers again).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Nexus_Cluster_UnreachableReport` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func reportUnreachable<Result>(
+        request: GRPCCore.ClientRequest<Nexus_Cluster_UnreachableReport>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Nexus_Cluster_UnreachableReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.reportUnreachable(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Nexus_Cluster_UnreachableReport>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Nexus_Cluster_UnreachableReply>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1170,6 +1371,41 @@ extension Nexus_Cluster_Scheduler.ClientProtocol {
             onResponse: handleResponse
         )
     }
+
+    /// Call the "ReportUnreachable" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A frontend could not reach a backend (the link broke, or calls went unanswered past their budget). The
+    /// > scheduler probes the backend itself and, if it does not answer, plans without it at once instead of
+    /// > after 3 silent beacons (a backend that lives registers again).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func reportUnreachable<Result>(
+        _ message: Nexus_Cluster_UnreachableReport,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Nexus_Cluster_UnreachableReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Nexus_Cluster_UnreachableReport>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.reportUnreachable(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
 }
 
 // MARK: - nexus.cluster.Backend
@@ -1207,10 +1443,24 @@ public enum Nexus_Cluster_Backend: Sendable {
                 type: .bidirectionalStreaming
             )
         }
+        /// Namespace for "Ping" metadata.
+        public enum Ping: Sendable {
+            /// Request type for "Ping".
+            public typealias Input = Nexus_Cluster_PingRequest
+            /// Response type for "Ping".
+            public typealias Output = Nexus_Cluster_PingReply
+            /// Descriptor for "Ping".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "nexus.cluster.Backend"),
+                method: "Ping",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "nexus.cluster.Backend" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             UpdateModelTable.descriptor,
-            Execute.descriptor
+            Execute.descriptor,
+            Ping.descriptor
         ]
     }
 }
@@ -1272,6 +1522,24 @@ extension Nexus_Cluster_Backend {
             request: GRPCCore.StreamingServerRequest<Nexus_Cluster_RequestBatch>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Nexus_Cluster_ReplyBatch>
+
+        /// Handle the "Ping" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Liveness, for the scheduler's probe before it declares the backend dead.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Nexus_Cluster_PingRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Nexus_Cluster_PingReply` messages.
+        func ping(
+            request: GRPCCore.StreamingServerRequest<Nexus_Cluster_PingRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Nexus_Cluster_PingReply>
     }
 
     /// Service protocol for the "nexus.cluster.Backend" service.
@@ -1317,6 +1585,24 @@ extension Nexus_Cluster_Backend {
             request: GRPCCore.StreamingServerRequest<Nexus_Cluster_RequestBatch>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Nexus_Cluster_ReplyBatch>
+
+        /// Handle the "Ping" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Liveness, for the scheduler's probe before it declares the backend dead.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Nexus_Cluster_PingRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Nexus_Cluster_PingReply` message.
+        func ping(
+            request: GRPCCore.ServerRequest<Nexus_Cluster_PingRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Nexus_Cluster_PingReply>
     }
 
     /// Simple service protocol for the "nexus.cluster.Backend" service.
@@ -1361,6 +1647,24 @@ extension Nexus_Cluster_Backend {
             response: GRPCCore.RPCWriter<Nexus_Cluster_ReplyBatch>,
             context: GRPCCore.ServerContext
         ) async throws
+
+        /// Handle the "Ping" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Liveness, for the scheduler's probe before it declares the backend dead.
+        ///
+        /// - Parameters:
+        ///   - request: A `Nexus_Cluster_PingRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Nexus_Cluster_PingReply` to respond with.
+        func ping(
+            request: Nexus_Cluster_PingRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Nexus_Cluster_PingReply
     }
 }
 
@@ -1390,6 +1694,17 @@ extension Nexus_Cluster_Backend.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Nexus_Cluster_Backend.Method.Ping.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Nexus_Cluster_PingRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Nexus_Cluster_PingReply>(),
+            handler: { request, context in
+                try await self.ping(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1401,6 +1716,17 @@ extension Nexus_Cluster_Backend.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Nexus_Cluster_UpdateReply> {
         let response = try await self.updateModelTable(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func ping(
+        request: GRPCCore.StreamingServerRequest<Nexus_Cluster_PingRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Nexus_Cluster_PingReply> {
+        let response = try await self.ping(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1438,6 +1764,19 @@ extension Nexus_Cluster_Backend.SimpleServiceProtocol {
                 )
                 return [:]
             }
+        )
+    }
+
+    public func ping(
+        request: GRPCCore.ServerRequest<Nexus_Cluster_PingRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Nexus_Cluster_PingReply> {
+        return GRPCCore.ServerResponse<Nexus_Cluster_PingReply>(
+            message: try await self.ping(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
         )
     }
 }
@@ -1495,6 +1834,29 @@ extension Nexus_Cluster_Backend {
             deserializer: some GRPCCore.MessageDeserializer<Nexus_Cluster_ReplyBatch>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Nexus_Cluster_ReplyBatch>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Ping" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Liveness, for the scheduler's probe before it declares the backend dead.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Nexus_Cluster_PingRequest` message.
+        ///   - serializer: A serializer for `Nexus_Cluster_PingRequest` messages.
+        ///   - deserializer: A deserializer for `Nexus_Cluster_PingReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func ping<Result>(
+            request: GRPCCore.ClientRequest<Nexus_Cluster_PingRequest>,
+            serializer: some GRPCCore.MessageSerializer<Nexus_Cluster_PingRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Nexus_Cluster_PingReply>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Nexus_Cluster_PingReply>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1579,6 +1941,40 @@ extension Nexus_Cluster_Backend {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "Ping" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Liveness, for the scheduler's probe before it declares the backend dead.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Nexus_Cluster_PingRequest` message.
+        ///   - serializer: A serializer for `Nexus_Cluster_PingRequest` messages.
+        ///   - deserializer: A deserializer for `Nexus_Cluster_PingReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func ping<Result>(
+            request: GRPCCore.ClientRequest<Nexus_Cluster_PingRequest>,
+            serializer: some GRPCCore.MessageSerializer<Nexus_Cluster_PingRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Nexus_Cluster_PingReply>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Nexus_Cluster_PingReply>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Nexus_Cluster_Backend.Method.Ping.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1632,6 +2028,35 @@ extension Nexus_Cluster_Backend.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Nexus_Cluster_RequestBatch>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Nexus_Cluster_ReplyBatch>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Ping" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Liveness, for the scheduler's probe before it declares the backend dead.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Nexus_Cluster_PingRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func ping<Result>(
+        request: GRPCCore.ClientRequest<Nexus_Cluster_PingRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Nexus_Cluster_PingReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.ping(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Nexus_Cluster_PingRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Nexus_Cluster_PingReply>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1696,6 +2121,39 @@ extension Nexus_Cluster_Backend.ClientProtocol {
             producer: producer
         )
         return try await self.execute(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Ping" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Liveness, for the scheduler's probe before it declares the backend dead.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func ping<Result>(
+        _ message: Nexus_Cluster_PingRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Nexus_Cluster_PingReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Nexus_Cluster_PingRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.ping(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -65,6 +65,9 @@ enum EventKind: UInt8 {
     case batcherTimer
     /// Frontends report counts; the scheduler may plan.
     case beacon
+    /// The frontend reports its counts between beacons (a quarter beacon apart, as the servers' frontends
+    /// do); a sudden rise may be planned for at once.
+    case report
     /// Phase `a` of the workload begins.
     case phase
 }

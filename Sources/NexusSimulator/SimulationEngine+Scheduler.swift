@@ -15,13 +15,35 @@ extension SimulationEngine {
         growGPUs(to: gpuNode.count)
     }
 
-    mutating func beacon(nowNs: Int64) throws {
+    /// The frontend's calls per stage since its last report go to the scheduler.
+    mutating func reportCounts(nowNs: Int64) {
         for stage in stageCount.indices where stageCount[stage] > 0 {
             let app = Int(stageApp[stage])
             scheduler.report(application: app, stage: stage - appFirstStage[app], requests: stageCount[stage])
             stageCount[stage] = 0
         }
         _ = scheduler.heartbeat(nodeID: frontendNode, utilization: 0, nowNs: nowNs)
+    }
+
+    /// A report between beacons, as the servers' frontends send them: a sudden rise is planned for now.
+    mutating func report(nowNs: Int64) throws {
+        reportCounts(nowNs: nowNs)
+        scheduleReport(afterNs: nowNs)
+        let plans = scheduler.planCount
+        let changed = try scheduler.checkSuddenRise(nowNs: nowNs)
+        if scheduler.planCount != plans { try applyAssignment(nowNs: nowNs, changed: changed) }
+    }
+
+    /// The next report a quarter beacon on; at a beacon the beacon reports.
+    mutating func scheduleReport(afterNs nowNs: Int64) {
+        let quarterNs = config.scheduler.beaconNs / Int64(SchedulerConfig.reportsPerBeacon)
+        var next = nowNs + quarterNs
+        if next % config.scheduler.beaconNs == 0 { next += quarterNs }
+        if next < endNs { events.push(next, .report) }
+    }
+
+    mutating func beacon(nowNs: Int64) throws {
+        reportCounts(nowNs: nowNs)
         for node in gpuNode { _ = scheduler.heartbeat(nodeID: node, utilization: 0, nowNs: nowNs) }
         let next = nowNs + config.scheduler.beaconNs
         if next < endNs { events.push(next, .beacon) }

@@ -166,6 +166,7 @@ struct SimulationEngine {
             if atNs > 0 && atNs < endNs { events.push(atNs, .phase, Int32(index)) }
         }
         if config.scheduler.beaconNs < endNs { events.push(config.scheduler.beaconNs, .beacon) }
+        scheduleReport(afterNs: 0)
 
         while true {
             let rootTime = rootPipe.nextTimeNs ?? .max
@@ -188,6 +189,7 @@ struct SimulationEngine {
             case .sharedGPUTick: sharedGPUTick(gpu: Int(event.a), version: event.b, nowNs: now)
             case .batcherTimer: batcherTimer(slot: Int(event.a), version: event.b, nowNs: now)
             case .beacon: try beacon(nowNs: now)
+            case .report: try report(nowNs: now)
             case .phase: applyTraffic(traffic(atNs: now), nowNs: now)
             }
         }

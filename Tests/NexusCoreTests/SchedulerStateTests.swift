@@ -385,3 +385,83 @@ import Testing
         #expect(state.backendNodes == backendNodes)
     }
 }
+
+@Suite struct SchedulerStateFailureTests {
+    let base = SchedulerStateTests()
+
+    @Test func anUnreachableBackendIsPlannedAwayAtOnceAndMayRegisterAgain() throws {
+        var state = base.makeState()
+        let a = state.register(kind: .backend, address: "a:1", device: "cuda:0", runtime: "torch", nowNs: 0)
+        let b = state.register(kind: .backend, address: "b:1", device: "cuda:1", runtime: "torch", nowNs: 0)
+        #expect(try state.update(nowNs: 0))
+        let removed = state.declareUnreachable(nodeID: a, reason: "connection refused")
+        let removedTwice = state.declareUnreachable(nodeID: a, reason: "again")
+        #expect(removed && !removedTwice)
+        #expect(try state.update(nowNs: 1_000))
+        #expect(state.lastPlanCause == .backendUnreachable(nodeID: a, reason: "connection refused"))
+        #expect(state.lastPlanCause?.kind == "backend_unreachable")
+        base.expectEveryStageRouted(state, to: [b])
+        let known = state.heartbeat(nodeID: a, utilization: 0, nowNs: 2_000)
+        #expect(!known, "it must register again")
+        let again = state.register(kind: .backend, address: "a:1", device: "cuda:0", runtime: "torch", nowNs: 2_000)
+        #expect(try state.update(nowNs: 2_000))
+        #expect(state.liveBackends.map(\.id) == [b, again])
+    }
+
+    @Test func overdueNodesAreTheOnesTheBeaconWouldDeclareDead() throws {
+        var state = base.makeState()
+        let a = state.register(kind: .backend, address: "a:1", device: "cuda:0", runtime: "torch", nowNs: 0)
+        let b = state.register(kind: .backend, address: "b:1", device: "cuda:1", runtime: "torch", nowNs: 0)
+        #expect(try state.update(nowNs: 0))
+        let second = SchedulerStateTests.second
+        let beat = state.heartbeat(nodeID: b, utilization: 0, nowNs: 6 * second)
+        #expect(beat)
+        #expect(state.overdueNodes(nowNs: 6 * second).isEmpty, "6 s is exactly 3 beacons: not yet")
+        #expect(state.overdueNodes(nowNs: 7 * second).map(\.id) == [a])
+        // A driver that reached `a` by probe beats for it: then nobody is declared dead.
+        let probed = state.heartbeat(nodeID: a, utilization: 0, nowNs: 7 * second)
+        #expect(probed)
+        _ = try state.beacon(nowNs: 7 * second)
+        #expect(Set(state.liveBackends.map(\.id)) == [a, b])
+    }
+}
+
+@Suite struct SchedulerStateSuddenRiseTests {
+    let base = SchedulerStateTests()
+    let millisecond: Int64 = 1_000_000
+
+    /// A cold start: planned for the minimum rate, then 300 calls in 300 ms. The next report plans for what
+    /// runs now instead of waiting up to a beacon and the rise interval.
+    @Test func aColdStartIsPlannedForAtTheReportThatShowsIt() throws {
+        var state = base.makeState()
+        _ = state.register(kind: .backend, address: "a:1", device: "cuda:0", runtime: "torch", nowNs: 0)
+        #expect(try state.update(nowNs: 0))
+        let before = try #require(state.current).plan.sessions.first { $0.members.contains("solo/cls") }
+        #expect(before?.demandRatePerSecond == 1)
+        state.report(counts: [("solo/cls", 10)])
+        let early = try state.checkSuddenRise(nowNs: 100 * millisecond)
+        #expect(!early, "under 250 ms of calls is too little to judge")
+        state.report(counts: [("solo/cls", 290)])
+        let planned = try state.checkSuddenRise(nowNs: 300 * millisecond)
+        #expect(planned)
+        #expect(state.lastPlanCause?.kind == "rate")
+        let after = try #require(state.current).plan.sessions.first { $0.members.contains("solo/cls") }
+        #expect(abs((after?.demandRatePerSecond ?? 0) - 1000) < 1e-6, "300 calls in 0.3 s")
+        // The same calls do not plan again.
+        let again = try state.checkSuddenRise(nowNs: 600 * millisecond)
+        #expect(!again)
+    }
+
+    @Test func aRiseUnderTwiceThePlanWaitsForTheBeacon() throws {
+        var state = base.makeState()
+        _ = state.register(kind: .backend, address: "a:1", device: "cuda:0", runtime: "torch", nowNs: 0)
+        #expect(try state.update(nowNs: 0))
+        state.report(counts: [("solo/cls", 1000)])
+        _ = try state.beacon(nowNs: 2_000 * millisecond)
+        let planned = try #require(state.current).plan.sessions.first { $0.members.contains("solo/cls") }?.demandRatePerSecond ?? 0
+        #expect(planned == 500)
+        state.report(counts: [("solo/cls", 250)])   // 1.67 x the plan over 300 ms
+        let sudden = try state.checkSuddenRise(nowNs: 2_300 * millisecond)
+        #expect(!sudden)
+    }
+}

@@ -53,3 +53,18 @@ import Testing
         #expect(await reader.value == nil)
     }
 }
+
+@Suite struct CallQueueDueTests {
+    @Test func aCallPastItsDueTimeIsOverdueUntilAnswered() {
+        let queue = CallQueue<Int, Int>()
+        #expect(queue.send(1, id: 1, dueNs: 100) { _ in } == nil)
+        #expect(queue.send(2, id: 2) { _ in } == nil)
+        #expect(!queue.overdue(nowNs: 100))
+        #expect(queue.overdue(nowNs: 101))
+        queue.complete(id: 1, with: 10)
+        #expect(!queue.overdue(nowNs: 1_000_000), "a call without a due time is never overdue")
+        #expect(queue.send(3, id: 3, dueNs: 5) { _ in } == nil)
+        #expect(queue.close("gone").count == 2)
+        #expect(!queue.overdue(nowNs: 1_000_000))
+    }
+}

@@ -10,10 +10,12 @@ public enum PlanCause: Sendable, Equatable, CustomStringConvertible {
     case backendLeft(nodeID: UInt64)
     /// Silent for `deadAfterBeacons` beacons.
     case backendSilent(nodeID: UInt64, beacons: Int)
+    /// A frontend could not reach it, and neither could the scheduler.
+    case backendUnreachable(nodeID: UInt64, reason: String)
     /// An operator's or a test's request.
     case requested(String)
 
-    /// A short label: start, epoch, rate, backend_joined, backend_left, backend_silent, requested.
+    /// A short label: start, epoch, rate, backend_joined, backend_left, backend_silent, backend_unreachable, requested.
     public var kind: String {
         switch self {
         case .start: return "start"
@@ -22,6 +24,7 @@ public enum PlanCause: Sendable, Equatable, CustomStringConvertible {
         case .backendJoined: return "backend_joined"
         case .backendLeft: return "backend_left"
         case .backendSilent: return "backend_silent"
+        case .backendUnreachable: return "backend_unreachable"
         case .requested: return "requested"
         }
     }
@@ -34,6 +37,7 @@ public enum PlanCause: Sendable, Equatable, CustomStringConvertible {
         case let .backendJoined(node, device, address): return "backend \(node) joined (\(device), \(address))"
         case let .backendLeft(node): return "backend \(node) left"
         case let .backendSilent(node, beacons): return "backend \(node) silent for \(beacons) beacons"
+        case let .backendUnreachable(node, reason): return "backend \(node) unreachable (\(reason))"
         case let .requested(reason): return reason
         }
     }

@@ -21,6 +21,9 @@ public struct SchedulerConfig: Sendable, Equatable {
     /// A significant rise replaces the rate estimate at once (`EWMARateEstimator.fastRise`).
     public var fastRise: Bool
     public var backendLimit: BackendLimit
+    /// Frontends report their counts this many times a beacon, so a sudden rise reaches the scheduler
+    /// within a fraction of a beacon (`SchedulerState.checkSuddenRise`).
+    public static let reportsPerBeacon = 4
 
     public init(beaconNs: Int64 = 2_000_000_000, deadAfterBeacons: Int = 3, minimumRatePerSecond: Double = 1,
                 trigger: EpochTrigger = EpochTrigger(), rateTimeConstantNs: Int64 = 10_000_000_000, fastRise: Bool = true,

@@ -23,6 +23,7 @@ public struct SchedulerState: Sendable {
     var stageRates: [[EWMARateEstimator]]
     var stageCounts: [[Int]]
     var pendingCause: PlanCause?
+    var lastBeaconNs: Int64 = 0
     /// "app/stage" -> (application index, stage index).
     let stageIndex: [String: (Int, Int)]
 
@@ -81,6 +82,22 @@ public struct SchedulerState: Sendable {
         return true
     }
 
+    /// A backend nobody can reach (a frontend's call failed, and the scheduler's probe failed too): it leaves
+    /// the cluster now, and the next `update` plans without it. False when the node is unknown.
+    @discardableResult
+    public mutating func declareUnreachable(nodeID: UInt64, reason: String) -> Bool {
+        guard let node = nodes.removeValue(forKey: nodeID) else { return false }
+        if node.kind == .backend { pendingCause = .backendUnreachable(nodeID: nodeID, reason: reason) }
+        return true
+    }
+
+    /// Nodes the next `beacon(nowNs:)` would declare dead for silence. A driver that can probe them does so
+    /// first and beats for those that answer: a node too busy to beat on time is not dead.
+    public func overdueNodes(nowNs: Int64) -> [ClusterNode] {
+        let silenceNs = config.beaconNs * Int64(config.deadAfterBeacons)
+        return nodes.values.filter { nowNs - $0.lastSeenNs > silenceNs }.sorted { $0.id < $1.id }
+    }
+
     /// Requests per application stage ("app/stage") since the frontend's last report. Unknown stages are
     /// ignored and returned, so the caller can log them.
     @discardableResult
@@ -101,14 +118,14 @@ public struct SchedulerState: Sendable {
     /// Once per beacon: fold the reported counts into the rates, declare silent nodes dead, and plan when a
     /// node came or went or the epoch trigger fires. Returns true when `assignment` changed.
     public mutating func beacon(nowNs: Int64) throws -> Bool {
+        lastBeaconNs = nowNs
         for a in stageCounts.indices {
             for s in stageCounts[a].indices {
                 stageRates[a][s].record(count: stageCounts[a][s], intervalNs: config.beaconNs)
                 stageCounts[a][s] = 0
             }
         }
-        let silenceNs = config.beaconNs * Int64(config.deadAfterBeacons)
-        for node in nodes.values.sorted(by: { $0.id < $1.id }) where nowNs - node.lastSeenNs > silenceNs {
+        for node in overdueNodes(nowNs: nowNs) {
             nodes[node.id] = nil
             if node.kind == .backend { pendingCause = .backendSilent(nodeID: node.id, beacons: config.deadAfterBeacons) }
         }
@@ -125,6 +142,35 @@ public struct SchedulerState: Sendable {
             }
         }
         return try update(nowNs: nowNs)
+    }
+
+    /// Between beacons, after a report: a session whose calls since the last beacon already run at
+    /// `SuddenRise.factor` times the rate it was planned for (and at least `SuddenRise.minimumCalls` calls) is
+    /// planned again at once, its stages' rates raised to what they now run at. A cold start from the minimum
+    /// rate, or a burst, is capacity already missing: waiting for the next beacon and the rise interval costs
+    /// seconds of drops. Returns true when `assignment` changed.
+    public mutating func checkSuddenRise(nowNs: Int64) throws -> Bool {
+        guard pendingCause == nil, let current else { return false }
+        let elapsedNs = nowNs - lastBeaconNs
+        guard elapsedNs >= SuddenRise.minimumWindowNs, nowNs - lastPlanNs >= SuddenRise.minimumWindowNs else { return false }
+        let seconds = Double(elapsedNs) / 1e9
+        for session in current.plan.sessions {
+            let members = session.members.compactMap { stageIndex[$0] }
+            let calls = members.reduce(0) { $0 + stageCounts[$1.0][$1.1] }
+            guard calls >= SuddenRise.minimumCalls,
+                  Double(calls) / seconds > SuddenRise.factor * session.demandRatePerSecond else { continue }
+            for (a, s) in members { stageRates[a][s].raise(toAtLeast: Double(stageCounts[a][s]) / seconds) }
+            pendingCause = .rateChanged(sessionID: session.id)
+        }
+        return try update(nowNs: nowNs)
+    }
+
+    /// What `checkSuddenRise` calls sudden.
+    public enum SuddenRise {
+        public static let factor = 2.0
+        public static let minimumCalls = 20
+        /// The window of calls it judges, and the least time between two plans it makes.
+        public static let minimumWindowNs: Int64 = 250_000_000
     }
 
     /// Plans now if a node came or went since the last plan. Returns true when `assignment` changed.

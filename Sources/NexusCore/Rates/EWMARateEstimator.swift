@@ -22,6 +22,12 @@ public struct EWMARateEstimator: Sendable, Equatable {
         self.ratePerSecond = initialRatePerSecond
     }
 
+    /// A rise seen between beacons (a cold start, a burst): the estimate becomes at least `ratePerSecond`.
+    public mutating func raise(toAtLeast ratePerSecond: Double) {
+        precondition(ratePerSecond >= 0 && ratePerSecond.isFinite, "ratePerSecond must be finite and >= 0, got \(ratePerSecond)")
+        self.ratePerSecond = Swift.max(self.ratePerSecond ?? 0, ratePerSecond)
+    }
+
     public mutating func record(count: Int, intervalNs: Int64) {
         precondition(count >= 0, "count must be >= 0, got \(count)")
         guard intervalNs > 0 else { return }

@@ -197,6 +197,10 @@ struct BackendService: Nexus_Cluster_Backend.SimpleServiceProtocol {
         return .init()
     }
 
+    func ping(request: Nexus_Cluster_PingRequest, context: ServerContext) async throws -> Nexus_Cluster_PingReply {
+        .with { $0.nodeID = server.identity.current ?? 0 }
+    }
+
     func execute(request: RPCAsyncSequence<Nexus_Cluster_RequestBatch, any Error>, response: RPCWriter<Nexus_Cluster_ReplyBatch>,
                  context: ServerContext) async throws {
         let outbox = Outbox<Nexus_Cluster_BackendReply>()

@@ -6,19 +6,39 @@ import NexusProtocol
 import NexusRuntime
 import Synchronization
 
+/// What a call on a link came to: the backend's reply, or no reply because the link is broken (the
+/// stream failed, or a call went unanswered past its budget and grace: the backend is gone or stuck).
+enum LinkReply: Sendable {
+    case reply(Nexus_Cluster_BackendReply)
+    /// `backendFault`: the backend failed (worth reporting to the scheduler), not this frontend, which closed
+    /// the link itself (the backend left the routes, or the frontend is shutting down).
+    case unreachable(reason: String, backendFault: Bool)
+}
+
 /// One request stream from this frontend to one backend (a `CallQueue`): calls queue here and a writer sends
 /// everything queued as one batch message; replies are matched to callers by id. When the stream breaks,
-/// every call still waiting is answered "unavailable" at once, so the caller can retry elsewhere; nothing
-/// waits for a dead backend.
+/// every call still waiting is answered `unreachable` at once, so the caller can retry elsewhere; nothing
+/// waits for a dead backend. A partitioned backend breaks no stream: a watchdog breaks the link when a
+/// call is still unanswered `unansweredGraceNs` after its budget ran out (a live backend answers every call
+/// by then, with its result or an early drop) and no reply at all came for as long (a backend that is
+/// merely slow, e.g. starved of CPU, still answers something).
 final class BackendLink: Sendable {
-    typealias Completion = @Sendable (Nexus_Cluster_BackendReply) -> Void
+    typealias Completion = @Sendable (LinkReply) -> Void
 
     let address: String
-    private let calls = CallQueue<Nexus_Cluster_BackendRequest, Nexus_Cluster_BackendReply>()
+    private let calls = CallQueue<Nexus_Cluster_BackendRequest, LinkReply>()
     private let nextID = Atomic<UInt64>(1)
+    let unansweredGraceNs: Int64
+    private let clock = MonotonicClock()
+    private let lastReplyNs: Atomic<Int64>
+    /// How often the watchdog looks for overdue calls.
+    static let watchdogPeriod = Duration.milliseconds(20)
 
-    init(address: String, client: GRPCClient<HTTP2ClientTransport.Posix>, maxBatchBytes: Int) {
+    init(address: String, client: GRPCClient<HTTP2ClientTransport.Posix>, maxBatchBytes: Int, unansweredGraceNs: Int64) {
         self.address = address
+        self.unansweredGraceNs = unansweredGraceNs
+        lastReplyNs = Atomic(MonotonicClock().nowNs())
+        Task(executorPreference: EventLoops.shared) { [self] in await watch() }
         Task(executorPreference: EventLoops.shared) { [self] in
             var options = CallOptions.defaults
             options.waitForReady = false
@@ -32,7 +52,8 @@ final class BackendLink: Sendable {
                     }
                 }, onResponse: { response in
                     for try await batch in response.messages {
-                        for reply in batch.replies { self.calls.complete(id: reply.id, with: reply) }
+                        self.lastReplyNs.store(self.clock.nowNs(), ordering: .relaxed)
+                        for reply in batch.replies { self.calls.complete(id: reply.id, with: .reply(reply)) }
                     }
                 })
                 self.fail("the backend ended the stream")
@@ -48,17 +69,25 @@ final class BackendLink: Sendable {
     func send(_ request: Nexus_Cluster_BackendRequest, completion: @escaping Completion) -> Bool {
         var request = request
         request.id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        return calls.send(request, id: request.id, completion: completion) == nil
+        let dueNs = clock.nowNs() + max(0, request.budgetNs) + unansweredGraceNs
+        return calls.send(request, id: request.id, dueNs: dueNs, completion: completion) == nil
     }
 
-    /// Breaks the link: every waiting call is answered unavailable.
-    func fail(_ reason: String) {
-        for (id, completion) in calls.close(reason) {
-            completion(.with {
-                $0.id = id
-                $0.code = InferenceError.unavailable("").statusCode
-                $0.message = "backend \(address) is unreachable: \(reason)"
-            })
+    /// Breaks the link: every waiting call is answered unreachable.
+    func fail(_ reason: String, backendFault: Bool = true) {
+        for (_, completion) in calls.close(reason) {
+            completion(.unreachable(reason: "backend \(address): \(reason)", backendFault: backendFault))
+        }
+    }
+
+    /// Breaks the link when a call is overdue; ends with the link.
+    private func watch() async {
+        while !calls.isClosed {
+            try? await Task.sleep(for: Self.watchdogPeriod)
+            let now = clock.nowNs()
+            if calls.overdue(nowNs: now), now - lastReplyNs.load(ordering: .relaxed) > unansweredGraceNs {
+                fail("no reply for \(unansweredGraceNs / 1_000_000) ms while a call was past its budget")
+            }
         }
     }
 }
@@ -74,9 +103,17 @@ final class BackendLinks: Sendable {
     private let state = Mutex(State())
     private let clients: NodeClients
 
-    init(limits: TransportLimits) { clients = NodeClients(limits: limits) }
+    private let unansweredGraceNs: Int64
 
-    func call(_ request: Nexus_Cluster_BackendRequest, address: String) async -> Nexus_Cluster_BackendReply {
+    init(limits: TransportLimits, unansweredGraceNs: Int64) {
+        clients = NodeClients(limits: limits)
+        self.unansweredGraceNs = unansweredGraceNs
+    }
+
+    /// Closed for good by `closeAll`.
+    var isClosed: Bool { state.withLock { $0.closedReason != nil } }
+
+    func call(_ request: Nexus_Cluster_BackendRequest, address: String) async -> LinkReply {
         await withCheckedContinuation { continuation in
             var reason = "backend \(address) is unreachable"
             for _ in 0..<2 {
@@ -86,7 +123,8 @@ final class BackendLinks: Sendable {
                         if let closed = state.closedReason { throw ServerError.startup(closed) }
                         if let existing = state.links[address], !existing.isBroken { return existing }
                         let link = BackendLink(address: address, client: try clients.client(for: address),
-                                               maxBatchBytes: clients.limits.batchPayloadBytes)
+                                               maxBatchBytes: clients.limits.batchPayloadBytes,
+                                               unansweredGraceNs: unansweredGraceNs)
                         state.links[address] = link
                         return link
                     }
@@ -96,10 +134,7 @@ final class BackendLinks: Sendable {
                 }
                 if link.send(request, completion: { continuation.resume(returning: $0) }) { return }
             }
-            continuation.resume(returning: .with {
-                $0.code = InferenceError.unavailable("").statusCode
-                $0.message = reason
-            })
+            continuation.resume(returning: .unreachable(reason: reason, backendFault: !isClosed))
         }
     }
 
@@ -111,7 +146,7 @@ final class BackendLinks: Sendable {
             return Array(gone.values)
         }
         for link in dropped {
-            link.fail("no longer routed to")
+            link.fail("no longer routed to", backendFault: false)
             clients.close(link.address)
         }
     }
@@ -123,7 +158,7 @@ final class BackendLinks: Sendable {
             defer { state.links = [:] }
             return Array(state.links.values)
         }
-        for link in all { link.fail(reason) }
+        for link in all { link.fail(reason, backendFault: false) }
         clients.closeAll()
     }
 }

@@ -1,14 +1,22 @@
 import NexusCore
 import NexusProtocol
+import NexusRuntime
 import Synchronization
 
 /// The frontend's copy of the latest route update: which session and budget serve each application stage,
 /// and a weighted deficit round robin over each session's backends (DESIGN.md §3.6).
+///
+/// Backends this frontend found unreachable are skipped until the next update (the scheduler plans without
+/// them, or says they live: `restore`), and a call with no backend left can wait for that update.
 final class FrontendRoutes: Sendable {
     struct State {
         var version: UInt64 = 0
         var bindings: [String: StageBinding] = [:]
         var routers: [String: DeficitRoundRobin<RouteTarget>] = [:]
+        var unreachable: Set<UInt64> = []
+        /// Calls waiting for an update after the version they saw.
+        var waiters: [(id: UInt64, after: UInt64, continuation: CheckedContinuation<Bool, Never>)] = []
+        var nextWaiter: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -28,10 +36,50 @@ final class FrontendRoutes: Sendable {
                  target.ratePerSecond)
             })
         }
-        state.withLock { state in
-            guard message.version >= state.version else { return }
-            state = State(version: message.version, bindings: bindings, routers: routers)
+        let woken = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
+            guard message.version >= state.version else { return [] }
+            let waiters = state.waiters
+            state = State(version: message.version, bindings: bindings, routers: routers, nextWaiter: state.nextWaiter)
+            return waiters.map(\.continuation)
         }
+        for continuation in woken { continuation.resume(returning: true) }
+    }
+
+    /// Skips `nodeID` until the next update or `restore`.
+    func markUnreachable(_ nodeID: UInt64) { state.withLock { _ = $0.unreachable.insert(nodeID) } }
+
+    /// The scheduler reached `nodeID` after all: route to it again.
+    func restore(_ nodeID: UInt64) { state.withLock { _ = $0.unreachable.remove(nodeID) } }
+
+    /// Waits until an update newer than `version` arrives (true), or until `deadlineNs` (false).
+    func waitForUpdate(after version: UInt64, deadlineNs: Int64, clock: MonotonicClock) async -> Bool {
+        let waitNs = deadlineNs - clock.nowNs()
+        guard waitNs > 0 else { return false }
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        let timeout = Task {
+            try? await Task.sleep(for: .nanoseconds(waitNs))
+            self.resumeWaiter(id, with: false)
+        }
+        defer { timeout.cancel() }
+        return await withCheckedContinuation { continuation in
+            let already = state.withLock { state -> Bool in
+                if state.version > version { return true }
+                state.waiters.append((id, version, continuation))
+                return false
+            }
+            if already { continuation.resume(returning: true) }
+        }
+    }
+
+    private func resumeWaiter(_ id: UInt64, with value: Bool) {
+        let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index).continuation
+        }
+        waiter?.resume(returning: value)
     }
 
     /// The binding of "application/stage" (`FrontendApplication.stageKey`).
@@ -52,10 +100,12 @@ final class FrontendRoutes: Sendable {
         }
     }
 
-    /// The next backend of `session`, skipping `excluded` (a retry after a failure there).
-    func pick(session: String, excluding excluded: UInt64?) -> RouteTarget? {
+    /// The next backend of `session`, skipping `excluded` (a retry after a failure there) and the backends
+    /// marked unreachable.
+    func pick(session: String, excluding excluded: UInt64? = nil) -> RouteTarget? {
         state.withLock { state in
-            state.routers[session]?.next { $0.nodeID != excluded }
+            let unreachable = state.unreachable
+            return state.routers[session]?.next { $0.nodeID != excluded && !unreachable.contains($0.nodeID) }
         }
     }
 

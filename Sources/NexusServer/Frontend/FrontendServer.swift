@@ -24,14 +24,21 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
         public var scheduler: SchedulerAddress
         public var limits: TransportLimits
         public var drain: DrainDeadline
+        /// A call still unanswered this long after its budget ran out breaks its link: the backend is gone or
+        /// cut off (a live one answers every call by then, with a result or an early drop).
+        public var unansweredGraceNs: Int64
+
+        public static let defaultUnansweredGraceNs: Int64 = 200_000_000
 
         public init(listen: HostPort, advertise: String?, scheduler: SchedulerAddress,
-                    limits: TransportLimits = .defaults, drain: DrainDeadline = DrainDeadline(timeoutNs: DrainDeadline.defaultTimeoutNs)) {
+                    limits: TransportLimits = .defaults, drain: DrainDeadline = DrainDeadline(timeoutNs: DrainDeadline.defaultTimeoutNs),
+                    unansweredGraceNs: Int64 = defaultUnansweredGraceNs) {
             self.listen = listen
             self.advertise = advertise
             self.scheduler = scheduler
             self.limits = limits
             self.drain = drain
+            self.unansweredGraceNs = unansweredGraceNs
         }
     }
 
@@ -47,6 +54,7 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
     let clock = MonotonicClock()
     let routes = FrontendRoutes()
     let links: BackendLinks
+    let unreachable: UnreachableReports
     /// Client requests in flight; turns new ones away while draining.
     let gate = DrainGate()
     let catalog = Mutex(Catalog())
@@ -56,7 +64,9 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
 
     public init(options: Options) {
         self.options = options
-        links = BackendLinks(limits: options.limits)
+        links = BackendLinks(limits: options.limits, unansweredGraceNs: options.unansweredGraceNs)
+        unreachable = UnreachableReports(scheduler: options.scheduler, identity: identity, routes: routes,
+                                         limits: options.limits, logger: baseLogger)
     }
 
     var logger: Logger { identity.tag(baseLogger) }
@@ -73,7 +83,10 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
                                          maxMessageBytes: options.limits.maxMessageBytes)
         let server = GRPCServer(transport: transport,
                                 services: [InferenceService(frontend: self), FrontendControlService(frontend: self)])
-        defer { links.closeAll("the frontend has stopped") }
+        defer {
+            links.closeAll("the frontend has stopped")
+            unreachable.closeAll()
+        }
         try await Transport.serve(server, transport: transport, advertise: options.listen.host, listening: { address in
             bound.set(address)
             logger.info("serving the Open Inference Protocol (gRPC) on \(address)")
@@ -99,7 +112,7 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
     }
 
     var controlLoop: ControlLoop {
-        ControlLoop(
+        var loop = ControlLoop(
             scheduler: options.scheduler,
             registration: { [self] in
                 let address = try await bound.value()
@@ -128,6 +141,8 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
                 }
                 return try await scheduler.reportWorkload(report).known
             })
+        loop.beatsPerBeacon = SchedulerConfig.reportsPerBeacon
+        return loop
     }
 
     func learn(_ reply: Nexus_Cluster_RegisterReply) throws {
@@ -164,43 +179,61 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
     }
 
     /// One model call of stage `stageKey` ("application/stage"): to the session's next backend by weighted
-    /// round robin; once more elsewhere if that backend is unreachable or no longer runs the session, while
-    /// the deadline allows.
+    /// round robin. A backend that cannot be reached is skipped and reported to the scheduler at once, and
+    /// the call goes to another backend of the session; with none left, it waits for the routes the
+    /// scheduler sends once it has planned without that backend. All while the deadline allows.
     func call(stageKey: String, session: String, model: String, input: CallInput, deadlineNs: Int64) async -> Result<ApplicationRunner.CallOutput, InferenceError> {
         counts.withLock { $0[stageKey, default: 0] += 1 }
-        var excluded: UInt64?
         // Built only on failure: the messages are off the path of a call that succeeds.
         var lastError: InferenceError?
-        for _ in 0..<2 {
-            guard let target = routes.pick(session: session, excluding: excluded) else { break }
+        for _ in 0..<Self.maxAttempts {
+            let seenVersion = routes.version
+            guard let target = routes.pick(session: session) else {
+                // No backend of the session is reachable now: wait for the next plan's routes.
+                if await routes.waitForUpdate(after: seenVersion, deadlineNs: deadlineNs, clock: clock) { continue }
+                break
+            }
             let sentNs = clock.nowNs()
             let remainingNs = deadlineNs - sentNs
-            guard remainingNs > 0 else {
-                return .failure(.deadlineExceeded("stage '\(stageKey)' has no time left before its deadline"))
-            }
-            let reply = await links.call(.with {
+            guard remainingNs > 0 else { break }
+            let outcome = await links.call(.with {
                 $0.sessionID = session
                 $0.model = model
                 $0.budgetNs = remainingNs
                 $0.input = input.message
             }, address: target.address)
-            if reply.code == 0 {
+            switch outcome {
+            case let .unreachable(reason, backendFault):
+                lastError = .unavailable("stage '\(stageKey)': \(reason)")
+                if backendFault { unreachable.report(backend: target.nodeID, reason: reason) }
+                if links.isClosed { return .failure(lastError!) }
+            case let .reply(reply) where reply.code == 0:
                 var outputs: [String: (shape: [Int], bytes: Data)] = [:]
                 for output in reply.outputs { outputs[output.name] = (output.shape.map(Int.init), output.data) }
                 return .success(.init(outputs: outputs, simulated: reply.runtime == "simulated",
                                       callNs: clock.nowNs() - sentNs, backendNs: reply.backendNs))
-            }
-            let error = InferenceError(statusCode: reply.code, message: reply.message)
-            switch error {
-            case .unavailable, .notFound:
+            case let .reply(reply):
+                let error = InferenceError(statusCode: reply.code, message: reply.message)
+                guard case .unavailable = error else {
+                    guard case .notFound = error else { return .failure(error) }
+                    // The backend no longer runs the session: the routes that say so are on their way.
+                    lastError = .unavailable("stage '\(stageKey)': \(reply.message)")
+                    _ = await routes.waitForUpdate(after: seenVersion, deadlineNs: deadlineNs, clock: clock)
+                    continue
+                }
+                // Draining or stopping: another backend, or the routes without this one.
                 lastError = .unavailable("stage '\(stageKey)': \(reply.message)")
-                excluded = target.nodeID
-            default:
-                return .failure(error)
+                routes.markUnreachable(target.nodeID)
             }
+        }
+        if clock.nowNs() >= deadlineNs, lastError == nil {
+            return .failure(.deadlineExceeded("stage '\(stageKey)' has no time left before its deadline"))
         }
         return .failure(lastError ?? .unavailable("no backend serves session '\(session)' (stage '\(stageKey)')"))
     }
+
+    /// Tries of one call, across backends and route updates.
+    static let maxAttempts = 6
 
     func record(application: String, result: Result<ApplicationResult, InferenceError>, durationNs: Int64) {
         statistics.withLock { stats in

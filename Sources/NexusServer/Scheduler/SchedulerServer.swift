@@ -38,6 +38,8 @@ public final class SchedulerServer: Service, Sendable, CustomStringConvertible {
     /// Per node: the assignment version it acknowledged, and the version in flight to it.
     let pushes = Mutex<[UInt64: (acked: UInt64, inFlight: UInt64?)]>([:])
     let bound = BoundAddress()
+    /// Backends being probed after a frontend's report, so concurrent reports share one probe.
+    let probing = Mutex<Set<UInt64>>([])
 
     /// `declaredStageRates`: what the first plan is sized for (per application, per stage), else the
     /// scheduler's minimum rate until the frontends report.
@@ -91,12 +93,14 @@ public final class SchedulerServer: Service, Sendable, CustomStringConvertible {
                 } catch {
                     return
                 }
-                scheduler.beacon()
+                await scheduler.beacon()
             }
         }
     }
 
-    func beacon() {
+    func beacon() async {
+        // A backend late with its beats but still answering is busy, not dead: probe before declaring.
+        await probeOverdueBackends()
         let now = clock.nowNs()
         do {
             let changed = try state.withLock { try $0.beacon(nowNs: now) }
@@ -218,13 +222,24 @@ public final class SchedulerServer: Service, Sendable, CustomStringConvertible {
         pushPending()
     }
 
+    /// A frontend's counts; a sudden rise in them is planned for at once (`SchedulerState.checkSuddenRise`).
     func report(_ request: Nexus_Cluster_WorkloadReport) -> Bool {
         let now = clock.nowNs()
-        return state.withLock { state in
-            guard state.heartbeat(nodeID: request.nodeID, utilization: 0, nowNs: now) else { return false }
+        let (known, changed) = state.withLock { state -> (Bool, Bool) in
+            guard state.heartbeat(nodeID: request.nodeID, utilization: 0, nowNs: now) else { return (false, false) }
             state.report(counts: request.counts.map { ("\($0.application)/\($0.stage)", Int($0.requests)) })
-            return true
+            do {
+                return (true, try state.checkSuddenRise(nowNs: now))
+            } catch {
+                logger.error("planning failed: \(error)")
+                return (true, false)
+            }
         }
+        if changed {
+            logPlan()
+            pushPending()
+        }
+        return known
     }
 
     func status() -> Nexus_Cluster_ClusterStatus {
@@ -274,5 +289,10 @@ struct SchedulerService: Nexus_Cluster_Scheduler.SimpleServiceProtocol {
 
     func getClusterStatus(request: Nexus_Cluster_ClusterStatusRequest, context: ServerContext) async throws -> Nexus_Cluster_ClusterStatus {
         server.status()
+    }
+
+    func reportUnreachable(request: Nexus_Cluster_UnreachableReport, context: ServerContext) async throws -> Nexus_Cluster_UnreachableReply {
+        let removed = await server.reportUnreachable(request)
+        return .with { $0.removed = removed }
     }
 }

@@ -13,6 +13,8 @@ final class CallQueue<Request: Sendable, Reply: Sendable>: Sendable {
     private struct State {
         var queue: [Request] = []
         var pending: [UInt64: Completion] = [:]
+        /// When each waiting call should have its reply (only calls sent with a due time).
+        var dueNs: [UInt64: Int64] = [:]
         var writer: CheckedContinuation<Void, Never>?
         var closedReason: String?
     }
@@ -20,11 +22,13 @@ final class CallQueue<Request: Sendable, Reply: Sendable>: Sendable {
     private let state = Mutex(State())
 
     /// Queues `request` and keeps `completion` for the reply with `id`. Returns why not when the queue is
-    /// closed (then `completion` is not kept and the caller answers itself).
-    func send(_ request: Request, id: UInt64, completion: @escaping Completion) -> String? {
+    /// closed (then `completion` is not kept and the caller answers itself). `dueNs`: when the reply should
+    /// be back at the latest (`overdue(nowNs:)`), nil for no limit.
+    func send(_ request: Request, id: UInt64, dueNs: Int64? = nil, completion: @escaping Completion) -> String? {
         let (writer, refusal) = state.withLock { state -> (CheckedContinuation<Void, Never>?, String?) in
             if let reason = state.closedReason { return (nil, reason) }
             state.pending[id] = completion
+            if let dueNs { state.dueNs[id] = dueNs }
             state.queue.append(request)
             defer { state.writer = nil }
             return (state.writer, nil)
@@ -49,7 +53,15 @@ final class CallQueue<Request: Sendable, Reply: Sendable>: Sendable {
 
     /// Answers the call `id` with `reply`; a reply for no waiting call (already answered) is ignored.
     func complete(id: UInt64, with reply: Reply) {
-        state.withLock { $0.pending.removeValue(forKey: id) }?(reply)
+        state.withLock { state in
+            state.dueNs[id] = nil
+            return state.pending.removeValue(forKey: id)
+        }?(reply)
+    }
+
+    /// Some call is still waiting past its due time: the other end is gone or stuck.
+    func overdue(nowNs: Int64) -> Bool {
+        state.withLock { state in state.dueNs.values.contains { $0 < nowNs } }
     }
 
     /// Closes the queue (the first reason stays) and returns the calls still waiting, for the caller to
@@ -59,6 +71,7 @@ final class CallQueue<Request: Sendable, Reply: Sendable>: Sendable {
             if state.closedReason == nil { state.closedReason = reason }
             defer {
                 state.pending = [:]
+                state.dueNs = [:]
                 state.queue = []
                 state.writer = nil
             }

@@ -54,6 +54,9 @@ public struct ControlLoop: Service, CustomStringConvertible {
     let onRegistered: @Sendable (Nexus_Cluster_RegisterReply) async throws -> Void
     /// Called every beacon with the node id; returns false when the scheduler did not know the node.
     let beat: @Sendable (Nexus_Cluster_Scheduler.Client<HTTP2ClientTransport.Posix>, UInt64) async throws -> Bool
+    /// Beats per beacon: a frontend reports its counts `SchedulerConfig.reportsPerBeacon` times a beacon, so
+    /// a sudden rise reaches the scheduler within a fraction of a beacon; a backend beats once.
+    var beatsPerBeacon = 1
 
     /// Its name in the service group's log.
     public var description: String { "\(logger.label) control loop" }
@@ -83,8 +86,8 @@ public struct ControlLoop: Service, CustomStringConvertible {
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
                     continue
                 }
-                try? await cancelWhenGracefulShutdown { [beaconMs] in
-                    try await Task.sleep(for: .milliseconds(beaconMs))
+                try? await cancelWhenGracefulShutdown { [beaconMs, beatsPerBeacon] in
+                    try await Task.sleep(for: .milliseconds(max(1, beaconMs / Int64(beatsPerBeacon))))
                 }
             }
         }

@@ -109,6 +109,14 @@ final class FrontendRoutes: Sendable {
         }
     }
 
+    /// What the plan gives `application`'s first stage: the sum of its session's route rates (0 unrouted).
+    func plannedRatePerSecond(rootKey: String) -> Double {
+        state.withLock { state in
+            guard let session = state.bindings[rootKey]?.sessionID else { return 0 }
+            return state.routers[session]?.targets.reduce(0) { $0 + $1.ratePerSecond } ?? 0
+        }
+    }
+
     /// Every stage of the application has a session with at least one backend.
     func isReady(application: ServedApplication) -> Bool {
         state.withLock { state in

@@ -55,6 +55,7 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
     let routes = FrontendRoutes()
     let links: BackendLinks
     let unreachable: UnreachableReports
+    let admission = Admission()
     /// Client requests in flight; turns new ones away while draining.
     let gate = DrainGate()
     let catalog = Mutex(Catalog())
@@ -172,6 +173,12 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
     var isRegistered: Bool { catalog.withLock { $0.registered } }
 
     func run(_ application: FrontendApplication, input: CallInput, arrivalNs: Int64) async -> Result<ApplicationResult, InferenceError> {
+        let name = application.name
+        let root = application.served.spec.parentIndices.firstIndex { $0 == nil } ?? 0
+        let capacity = Admission.capacity(plannedRatePerSecond: routes.plannedRatePerSecond(rootKey: application.stageKeys[root]),
+                                          latencySLOMs: application.served.spec.latencySLOMs)
+        if let refusal = admission.admit(name, capacity: capacity) { return .failure(refusal) }
+        defer { admission.release(name) }
         let runner = ApplicationRunner(served: application, caller: { stage, session, model, input, deadline in
             await self.call(stageKey: application.stageKeys[stage], session: session, model: model, input: input, deadlineNs: deadline)
         }, routes: routes)

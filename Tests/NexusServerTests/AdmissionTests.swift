@@ -1,0 +1,26 @@
+@testable import NexusServer
+import NexusRuntime
+import Testing
+
+@Suite struct AdmissionTests {
+    @Test func capacityIsLittlesLawWithSlackAndAFloor() {
+        // 10,000 req/s planned, 100 ms SLO: 1,000 in flight at capacity, 4,000 with slack.
+        #expect(Admission.capacity(plannedRatePerSecond: 10_000, latencySLOMs: 100) == 4000)
+        #expect(Admission.capacity(plannedRatePerSecond: 1, latencySLOMs: 100) == Admission.minimumInFlight)
+        #expect(Admission.capacity(plannedRatePerSecond: .infinity, latencySLOMs: 100) == Admission.minimumInFlight)
+    }
+
+    @Test func aRequestBeyondCapacityIsRefusedAndAPlaceIsFreedOnRelease() {
+        let admission = Admission()
+        for _ in 0..<3 { #expect(admission.admit("app", capacity: 3) == nil) }
+        guard case let .resourceExhausted(message)? = admission.admit("app", capacity: 3) else {
+            Issue.record("the fourth request should be refused")
+            return
+        }
+        #expect(message.contains("'app'") && message.contains("limit 3"))
+        #expect(admission.admit("other", capacity: 3) == nil, "each application has its own places")
+        admission.release("app")
+        #expect(admission.admit("app", capacity: 3) == nil)
+        #expect(admission.held("app") == 3)
+    }
+}

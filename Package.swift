@@ -59,12 +59,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The load generator of `nexus bench`: open-loop Poisson load over the Open Inference Protocol against
+        // any OIP server; it borrows the servers' transport plumbing and nothing else.
+        .target(
+            name: "NexusBench",
+            dependencies: [
+                "NexusCore", "NexusProtocol", "NexusServer",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ]
+        ),
         // Builders for tests (Hummingbird's pattern: tests read like use).
         .target(name: "NexusTestSupport", dependencies: ["NexusCore"]),
         .executableTarget(
             name: "nexus",
             dependencies: [
-                "NexusCore", "NexusConfig", "NexusSimulator", "NexusRuntime", "NexusServer",
+                "NexusCore", "NexusConfig", "NexusSimulator", "NexusRuntime", "NexusServer", "NexusBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -78,6 +88,10 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTP2", package: "swift-nio-http2"), .product(name: "NIOHPACK", package: "swift-nio-http2"),
             .product(name: "GRPCCore", package: "grpc-swift-2"), .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "NexusBenchTests", dependencies: [
+            "NexusBench", "NexusServer", "NexusProtocol", "NexusCore",
+            .product(name: "GRPCCore", package: "grpc-swift-2"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "NexusSimulatorTests", dependencies: ["NexusSimulator", "NexusConfig", "NexusRuntime", "NexusTestSupport"]),
     ]

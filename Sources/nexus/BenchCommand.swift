@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NexusConfig
 import NexusCore
+import NexusBench
 import NexusServer
 
 struct BenchCommand: AsyncParsableCommand {

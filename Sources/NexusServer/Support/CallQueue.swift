@@ -7,8 +7,8 @@ import Synchronization
 /// Registering a completion and queueing its request happen under one lock, as do closing and taking the
 /// completions still waiting, so every call is answered exactly once: by its reply, or by whoever closed
 /// the queue (a broken stream), never both and never neither.
-final class CallQueue<Request: Sendable, Reply: Sendable>: Sendable {
-    typealias Completion = @Sendable (Reply) -> Void
+public final class CallQueue<Request: Sendable, Reply: Sendable>: Sendable {
+    public typealias Completion = @Sendable (Reply) -> Void
 
     private struct State {
         var queue: [Request] = []
@@ -21,10 +21,12 @@ final class CallQueue<Request: Sendable, Reply: Sendable>: Sendable {
 
     private let state = Mutex(State())
 
+    public init() {}
+
     /// Queues `request` and keeps `completion` for the reply with `id`. Returns why not when the queue is
     /// closed (then `completion` is not kept and the caller answers itself). `dueNs`: when the reply should
     /// be back at the latest (`overdue(nowNs:)`), nil for no limit.
-    func send(_ request: Request, id: UInt64, dueNs: Int64? = nil, completion: @escaping Completion) -> String? {
+    public func send(_ request: Request, id: UInt64, dueNs: Int64? = nil, completion: @escaping Completion) -> String? {
         let (writer, refusal) = state.withLock { state -> (CheckedContinuation<Void, Never>?, String?) in
             if let reason = state.closedReason { return (nil, reason) }
             state.pending[id] = completion
@@ -39,7 +41,7 @@ final class CallQueue<Request: Sendable, Reply: Sendable>: Sendable {
 
     /// The writer's next batch: everything queued, once there is something; nil once the queue is closed
     /// or the writer's task is cancelled (the RPC it writes to is over).
-    func nextBatch() async -> [Request]? {
+    public func nextBatch() async -> [Request]? {
         while true {
             let (batch, closed) = state.withLock { state -> ([Request], Bool) in
                 defer { state.queue.removeAll(keepingCapacity: true) }
@@ -52,7 +54,7 @@ final class CallQueue<Request: Sendable, Reply: Sendable>: Sendable {
     }
 
     /// Answers the call `id` with `reply`; a reply for no waiting call (already answered) is ignored.
-    func complete(id: UInt64, with reply: Reply) {
+    public func complete(id: UInt64, with reply: Reply) {
         state.withLock { state in
             state.dueNs[id] = nil
             return state.pending.removeValue(forKey: id)
@@ -60,13 +62,13 @@ final class CallQueue<Request: Sendable, Reply: Sendable>: Sendable {
     }
 
     /// Some call is still waiting past its due time: the other end is gone or stuck.
-    func overdue(nowNs: Int64) -> Bool {
+    public func overdue(nowNs: Int64) -> Bool {
         state.withLock { state in state.dueNs.values.contains { $0 < nowNs } }
     }
 
     /// Closes the queue (the first reason stays) and returns the calls still waiting, for the caller to
     /// answer; a second close returns none.
-    func close(_ reason: String) -> [(id: UInt64, completion: Completion)] {
+    public func close(_ reason: String) -> [(id: UInt64, completion: Completion)] {
         let (pending, writer) = state.withLock { state -> ([UInt64: Completion], CheckedContinuation<Void, Never>?) in
             if state.closedReason == nil { state.closedReason = reason }
             defer {
@@ -81,8 +83,8 @@ final class CallQueue<Request: Sendable, Reply: Sendable>: Sendable {
         return pending.map { ($0.key, $0.value) }
     }
 
-    var isClosed: Bool { state.withLock { $0.closedReason != nil } }
+    public var isClosed: Bool { state.withLock { $0.closedReason != nil } }
 
     /// The writer is parked in `nextBatch` (for tests).
-    var writerIsWaiting: Bool { state.withLock { $0.writer != nil } }
+    public var writerIsWaiting: Bool { state.withLock { $0.writer != nil } }
 }

@@ -67,7 +67,7 @@ public enum Transport {
                               eventLoopGroup: EventLoops.shared.group)
     }
 
-    static func client(_ target: HostPort, limits: TransportLimits = .defaults) throws
+    public static func client(_ target: HostPort, limits: TransportLimits = .defaults) throws
         -> GRPCClient<HTTP2ClientTransport.Posix> {
         GRPCClient(transport: try clientTransport(target, limits: limits))
     }

@@ -4,6 +4,7 @@ import GRPCNIOTransportHTTP2
 import NexusCore
 import NexusProtocol
 import Synchronization
+import NexusServer
 
 /// How `nexus bench` loads a server; see `LoadGenerator`.
 public struct BenchOptions: Sendable {

@@ -1,4 +1,5 @@
 import NexusCore
+import NexusServer
 
 /// What the load generator keeps of one response: only the parameters the report needs.
 public struct BenchReply: Sendable, Equatable {

@@ -4,6 +4,7 @@ import Synchronization
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+import NexusServer
 #endif
 
 /// What one request came to.

@@ -2,6 +2,7 @@ import Foundation
 import GRPCCore
 import NIOPosix
 import NexusProtocol
+@testable import NexusBench
 @testable import NexusServer
 import Testing
 

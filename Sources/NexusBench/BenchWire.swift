@@ -2,6 +2,7 @@ import NexusCore
 import Foundation
 import GRPCCore
 import NexusProtocol
+import NexusServer
 
 /// What `nexus bench` sends as the one input tensor of every request.
 public enum BenchInputChoice: Sendable, Equatable {

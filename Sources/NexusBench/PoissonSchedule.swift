@@ -3,6 +3,7 @@ import NexusCore
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+import NexusServer
 #endif
 
 /// The send times of an open-loop client: a Poisson process at `ratePerSecond` (independent exponential gaps),

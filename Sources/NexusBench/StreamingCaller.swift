@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import NexusProtocol
 import Synchronization
+import NexusServer
 
 /// `nexus bench --stream`: requests as messages of one long-lived ModelStreamInfer stream per connection,
 /// answers matched by the echoed `id` (as perf_analyzer's streaming mode does). A unary call costs a new

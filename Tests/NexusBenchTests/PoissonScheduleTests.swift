@@ -2,6 +2,7 @@ import Foundation
 import GRPCCore
 import NexusProtocol
 import Testing
+@testable import NexusBench
 @testable import NexusServer
 
 /// `nexus bench`: the Poisson schedule, the statistics, the max-rate search, the wire helpers, and the

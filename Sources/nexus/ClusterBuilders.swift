@@ -63,53 +63,18 @@ struct SchedulerFlags: ParsableArguments {
                         declaredStageRates: cluster.declaredStageRates)
     }
 
-    /// Loads applications and profiles; every model an application uses must have a profile.
+    /// The repository's applications (`--apps`, else one per profiled model), planned with their profiles.
     func scheduler(listen: HostPort, repository: ModelRepository, defaultProfile: String,
                    limits: TransportLimits) throws -> SchedulerServer {
-        let profileName = profile ?? defaultProfile
-        var applications: [ServedApplication]
-        if let apps {
-            applications = try ApplicationLoader.load(directory: apps, repository: repository)
-        } else {
-            // Every model that has a profile; the others are named, with how to profile them.
-            let all = ApplicationLoader.oneModelApplications(repository: repository, latencySLOMs: defaultSloMs)
-            applications = try all.filter { try repository.profile(model: $0.name, device: profileName) != nil }
-            let skipped = all.map(\.name).filter { name in !applications.contains { $0.name == name } }
-            if !skipped.isEmpty {
-                Logger(label: "scheduler").warning("not serving \(skipped.joined(separator: ", ")): no profiles/\(profileName).csv (measure with `nexus profile --repo \(repository.root) --model NAME`)")
-            }
-            guard !applications.isEmpty else {
-                throw ServerError.configuration("no model of \(repository.root) has a profile \(profileName).csv; measure one with `nexus profile --repo \(repository.root) --model NAME --device cpu|cuda:N` (or pick another with --profile)")
-            }
-        }
-        let used = Set(applications.flatMap { $0.spec.stages.map(\.model) }).sorted()
-        var profiles: [ModelProfile] = []
-        for model in used {
-            guard let profile = try repository.profile(model: model, device: profileName) else {
-                throw ServerError.configuration("model '\(model)' has no profile \(repository.profilePath(model: model, device: profileName)); measure it with `nexus profile --repo \(repository.root) --model \(model) --device cpu|cuda:N` (or pick another with --profile)")
-            }
-            profiles.append(profile)
-        }
-        let curves = ModelCurves(table: ProfileTable(source: "\(repository.root)/*/profiles/\(profileName).csv", column: .graphP99, profiles: profiles))
-        let planner = planning.epochPlanner(curves: curves, overheadMs: overheadMs)
-        return SchedulerServer(options: .init(listen: listen, config: config, limits: limits), applications: applications,
-                               models: used.compactMap { repository.models[$0] }, planner: planner)
+        let cluster = try RepositoryCluster(repository: repository, appsDirectory: apps, defaultSLOMs: defaultSloMs,
+                                            profileName: profile ?? defaultProfile)
+        return SchedulerServer(options: .init(listen: listen, config: config, limits: limits), applications: cluster.applications,
+                               models: cluster.models, planner: planning.epochPlanner(curves: cluster.curves, overheadMs: overheadMs))
     }
 }
 
-/// Builds a backend's executor for `--device`: libtorch on cpu / cuda:N, or the profile-driven SIMULATED
-/// device.
+/// A backend's executor for `--device` (`RepositoryCluster.executor`), libtorch built from the flags.
 func makeExecutor(runtime: RuntimeOptions, repository: ModelRepository, simulatedProfile: String, queueCapacity: Int) throws -> BackendExecutor {
-    let modelRuntime: any ModelRuntime
-    if runtime.device == "simulated" {
-        var profiles: [String: ModelProfile] = [:]
-        for name in repository.modelNames {
-            if let profile = try repository.profile(model: name, device: simulatedProfile) { profiles[name] = profile }
-        }
-        modelRuntime = SimulatedRuntime(profiles: profiles, label: "profiles/\(simulatedProfile).csv")
-    } else {
-        modelRuntime = try runtime.torchRuntime()
-    }
-    return BackendExecutor(runtime: modelRuntime, models: repository.models,
-                           options: .init(workerThreads: runtime.device.hasPrefix("cuda") ? 2 : 0, queueCapacity: queueCapacity))
+    try RepositoryCluster.executor(device: runtime.device, repository: repository, simulatedProfile: simulatedProfile,
+                                   queueCapacity: queueCapacity) { try runtime.torchRuntime() }
 }

@@ -2,10 +2,11 @@ import ArgumentParser
 import NexusConfig
 import NexusCore
 
-/// How `nexus plan` plans (the simulator's policies fix these themselves).
+/// How `nexus plan` plans: `PlanningSettings`, with its defaults (the simulator's policies fix the split and
+/// prefix batching themselves).
 struct PlanningOptions: ParsableArguments {
-    @Option(name: .long, help: "Plan capacity for (1 + headroom) x the rate, e.g. 0.05.")
-    var headroom: Double = 0
+    @Option(name: .long, help: "Plan capacity for (1 + headroom) x the rate (0 shows pure packing quality).")
+    var headroom: Double = PlanningSettings().rateHeadroom
 
     @Option(name: .long, help: "How an application's SLO is split over its stages: optimal (DESIGN.md §3.3) or even.")
     var split: SplitChoice = .optimal
@@ -27,12 +28,13 @@ struct PlanningOptions: ParsableArguments {
     }
 
     func epochPlanner(for loaded: LoadedWorkload, workloadOptions: WorkloadOptions) -> EpochPlanner {
-        let config = PlannerConfig(gpuMemoryMB: workloadOptions.memoryMB(for: loaded), rateHeadroom: headroom,
-                                   consolidate: !noConsolidate)
-        let builder = SessionBuilder(
-            curves: loaded.curves, overheadMs: loaded.workload.overheadMs, gpuMemoryMB: config.gpuMemoryMB,
-            splitMode: split == .even ? .even : .optimal(steps: splitSteps), prefixBatching: !noPrefix,
-            sloScale: workloadOptions.sloScale)
-        return EpochPlanner(builder: builder, planner: Planner(config: config))
+        var settings = PlanningSettings()
+        settings.gpuMemoryMB = workloadOptions.memoryMB(for: loaded)
+        settings.rateHeadroom = headroom
+        settings.consolidate = !noConsolidate
+        settings.split = split == .even ? .even : .optimal(steps: splitSteps)
+        settings.prefixBatching = !noPrefix
+        settings.sloScale = workloadOptions.sloScale
+        return settings.epochPlanner(curves: loaded.curves, overheadMs: loaded.workload.overheadMs)
     }
 }

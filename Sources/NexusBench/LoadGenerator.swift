@@ -11,6 +11,8 @@ public struct BenchOptions: Sendable {
     public var target: HostPort
     /// The applications and each one's share of the rate (one application: every request).
     public var mix: ApplicationMix
+    /// Report each application of `mix` too (a `--workload` run), even when there is one.
+    public var perApplication = false
     public var input: BenchInputChoice = .random
     /// Seconds at the same rate before the measured window; excluded from the statistics.
     public var warmupSeconds: Double = 1
@@ -213,6 +215,7 @@ public final class LoadGenerator: Sendable {
         loop.drainSeconds = options.drainSeconds
         loop.firstID = nextRequestID.load(ordering: .relaxed)
         loop.mix = options.mix
+        loop.perApplication = options.perApplication
         let (report, nextID) = await loop.run { id in await self.call(id) }
         nextRequestID.store(nextID, ordering: .relaxed)
         return report

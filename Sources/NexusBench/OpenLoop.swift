@@ -43,6 +43,8 @@ public struct OpenLoop: Sendable {
     public var sleepQuantumNs: Int64 = 200_000
     /// Which application each request goes to; statistics are kept per application and together.
     public var mix = ApplicationMix.single("")
+    /// Report each application too (`BenchReport.applications`), even when there is one.
+    public var perApplication = false
 
     public init(ratePerSecond: Double, durationSeconds: Double) {
         self.ratePerSecond = ratePerSecond
@@ -131,12 +133,11 @@ public struct OpenLoop: Sendable {
         let wallSeconds = Double(benchNowNs() - state.startNs) / 1e9
         let cpuCores = (processCPUSeconds() - cpuBefore) / max(wallSeconds, 1e-9)
 
-        var perApplication = state.statistics.withLock { $0 }
-        for app in perApplication.indices { perApplication[app].addScheduled(sent: sent[app], notSent: notSent[app]) }
-        var overall = report(perApplication.count == 1 ? perApplication[0] : BenchStatistics(merging: perApplication),
-                             sendLag: sendLag, cpuCores: cpuCores)
-        if mix.count > 1 {
-            overall.applications = perApplication.enumerated().map { app, statistics in
+        var parts = state.statistics.withLock { $0 }
+        for app in parts.indices { parts[app].addScheduled(sent: sent[app], notSent: notSent[app]) }
+        var overall = report(parts.count == 1 ? parts[0] : BenchStatistics(merging: parts), sendLag: sendLag, cpuCores: cpuCores)
+        if perApplication || mix.count > 1 {
+            overall.applications = parts.enumerated().map { app, statistics in
                 var part = report(statistics, sendLag: nil, cpuCores: 0)
                 part.application = mix.names[app]
                 part.ratePerSecond = ratePerSecond * mix.share(app)

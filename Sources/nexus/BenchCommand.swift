@@ -114,6 +114,7 @@ struct BenchCommand: AsyncParsableCommand {
         eventLoops.apply()
         let (mix, totalRate) = try applications()
         var options = BenchOptions(target: try parsedTarget(), mix: mix)
+        options.perApplication = workload != nil
         options.warmupSeconds = warmup
         options.sloMs = sloMs
         options.maxInFlight = maxInFlight

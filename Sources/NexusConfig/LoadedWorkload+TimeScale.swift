@@ -11,3 +11,14 @@ extension LoadedWorkload {
         return scaled
     }
 }
+
+extension LoadedWorkload {
+    /// A phase by name or index, or an error that lists the phases.
+    public func phaseIndex(named name: String) throws -> Int {
+        guard let index = workload.phaseIndex(named: name) else {
+            let phases = (workload.phases ?? []).enumerated().map { "\($0.offset)\($0.element.name.map { " (\($0))" } ?? "")" }
+            throw ConfigError.unknownPhase(path: path, name: name, known: phases)
+        }
+        return index
+    }
+}

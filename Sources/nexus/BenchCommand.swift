@@ -33,14 +33,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "App (model name) to send to.")
     var app: String?
 
-    @Option(name: .long, help: "Instead of --app: send each application of this workload file its share of --rate (as nexus simulate does), and report each and all together.")
-    var workload: String?
-
-    @Option(name: .long, help: "With --workload: the phase (name or index) whose rate shares to send (default: the first).")
-    var phase: String?
-
-    @Option(name: .long, help: "With --workload: the time scale K the server runs (nexus serve --time-scale): the default rate is the workload's divided by K.")
-    var timeScale: Double = 1
+    @OptionGroup var study: StudyFlags
 
     @Option(name: .long, help: "Requests per second in all (with --find-max-rate: the first guess). Default with --workload: its totalRatePerSecond / --time-scale.")
     var rate: Double?
@@ -91,11 +84,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try parsedTarget()
-        guard (app == nil) != (workload == nil) else { throw ValidationError("give --app or --workload, not both and not neither") }
+        guard (app == nil) != (study.workload == nil) else { throw ValidationError("give --app or --workload, not both and not neither") }
         if let app, app.isEmpty { throw ValidationError("--app must not be empty") }
         if app != nil, rate == nil { throw ValidationError("--rate is needed with --app") }
-        if workload == nil, phase != nil || timeScale != 1 { throw ValidationError("--phase and --time-scale go with --workload") }
-        guard timeScale > 0, timeScale <= 10_000, timeScale.isFinite else { throw ValidationError("--time-scale must be in (0, 10000], got \(timeScale)") }
         if let rate, !(rate > 0 && rate <= 10_000_000) { throw ValidationError("--rate must be in (0, 10000000], got \(rate)") }
         guard duration > 0 && duration <= 86_400 else { throw ValidationError("--duration must be in (0, 86400], got \(duration)") }
         guard warmup >= 0 && warmup <= 3600 else { throw ValidationError("--warmup must be in [0, 3600], got \(warmup)") }
@@ -114,7 +105,7 @@ struct BenchCommand: AsyncParsableCommand {
         eventLoops.apply()
         let (mix, totalRate) = try applications()
         var options = BenchOptions(target: try parsedTarget(), mix: mix)
-        options.perApplication = workload != nil
+        options.perApplication = study.workload != nil
         options.warmupSeconds = warmup
         options.sloMs = sloMs
         options.maxInFlight = maxInFlight
@@ -146,23 +137,16 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// The applications and their shares, and the total rate: --app alone, or a workload's at --phase.
     func applications() throws -> (ApplicationMix, Double) {
-        guard let workload else { return (.single(app!), rate!) }
-        let loaded = try WorkloadLoader.load(path: workload)
-        let phaseIndex = try phase.map { name in
-            guard let index = loaded.workload.phaseIndex(named: name) else {
-                throw InputError(description: "--phase: '\(name)' is not a phase of \(workload)")
-            }
-            return index
-        }
-        let traffic = loaded.workload.traffic(phaseIndex: phaseIndex)
+        guard let (loaded, phaseIndex) = try study.load() else { return (.single(app!), rate!) }
+        let traffic = loaded.workload.traffic(phaseIndex: phaseIndex)   // rates already divided by the time scale
         let mix = ApplicationMix(names: loaded.workload.applications.map(\.name), shares: traffic.applicationRates, seed: seed)
-        return (mix, rate ?? traffic.totalRatePerSecond / timeScale)
+        return (mix, rate ?? traffic.totalRatePerSecond)
     }
 
     func run(_ generator: LoadGenerator, rate: Double) async throws {
         if let warning = generator.input.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         if !json {
-            let what = workload.map { "the \(generator.options.mix.count) applications of \($0)" } ?? "app \(app!)"
+            let what = study.workload.map { "the \(generator.options.mix.count) applications of \($0)" } ?? "app \(app!)"
             print("bench: \(what) at \(target), input \(generator.input.description), \(connections) connection(s)\(stream ? " streaming" : " unary"), "
                   + "\(fixed(warmup, 1)) s warm-up + \(fixed(duration, 1)) s measured per run")
         }

@@ -21,17 +21,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Model repository: <model>/model.yaml, the TorchScript file, profiles/<profile>.csv.")
     var repo: String?
 
-    @Option(name: .long, help: "Instead of --repo: serve the applications of this workload file (data/workloads/) on --backends SIMULATED backends, as nexus simulate runs them.")
-    var workload: String?
+    @OptionGroup var study: StudyFlags
 
     @Option(name: .long, help: "With --workload: simulated backends to start (default: the workload's gpus).")
     var backends: Int?
-
-    @Option(name: .long, help: "With --workload: the phase (name or index) whose gammas and rates to serve (default: the first).")
-    var phase: String?
-
-    @Option(name: .long, help: "With --workload: multiply every profile latency, SLO and network cost by K (and divide rates by K), as nexus simulate and nexus bench --time-scale do.")
-    var timeScale: Double = 1
 
     @Option(name: .long, help: "Address to serve the Open Inference Protocol on.")
     var listen = "0.0.0.0:8001"
@@ -51,12 +44,9 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var eventLoops: EventLoopFlags
 
     func validate() throws {
-        guard (repo == nil) != (workload == nil) else { throw ValidationError("give --repo (real models) or --workload (simulated backends), not both and not neither") }
+        guard (repo == nil) != (study.workload == nil) else { throw ValidationError("give --repo (real models) or --workload (simulated backends), not both and not neither") }
         if let backends, !(1...1024).contains(backends) { throw ValidationError("--backends must be in 1...1024, got \(backends)") }
-        if workload == nil, backends != nil || phase != nil || timeScale != 1 {
-            throw ValidationError("--backends, --phase and --time-scale go with --workload")
-        }
-        guard timeScale > 0, timeScale <= 10_000, timeScale.isFinite else { throw ValidationError("--time-scale must be in (0, 10000], got \(timeScale)") }
+        if study.workload == nil, backends != nil { throw ValidationError("--backends goes with --workload") }
         guard ["auto", "cpu", "simulated"].contains(device) || device.range(of: #"^cuda:[0-9]+$"#, options: .regularExpression) != nil else {
             throw ValidationError("--device must be auto, cpu, cuda:N or simulated, got '\(device)'")
         }
@@ -70,7 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
         let listen = try HostPort(parsing: listen, flag: "--listen")
         let limits = serving.limits
         let drain = serving.drainDeadline()
-        let (scheduler, executors) = try workload != nil ? workloadCluster(log, limits: limits) : repositoryCluster(log, limits: limits)
+        let (scheduler, executors) = try study.workload != nil ? workloadCluster(log, limits: limits) : repositoryCluster(log, limits: limits)
         let backends = executors.map { device, executor in
             BackendServer(options: .init(listen: HostPort(host: "127.0.0.1", port: 0), advertise: nil,
                                          scheduler: .bound(by: scheduler), device: device,
@@ -105,19 +95,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// `--workload`: the workload's applications on `--backends` simulated backends.
     func workloadCluster(_ log: Logger, limits: TransportLimits) throws -> (SchedulerServer, [(String, BackendExecutor)]) {
-        let raw = try WorkloadLoader.load(path: workload!)
-        let loaded = raw.scaled(TimeScale(timeScale))
-        let phaseIndex = try phase.map { name in
-            guard let index = raw.workload.phaseIndex(named: name) else {
-                throw ValidationError("--phase: '\(name)' is not a phase of \(raw.path)")
-            }
-            return index
-        }
+        let (loaded, phaseIndex) = try study.load()!
         let cluster = try WorkloadCluster(loaded: loaded, phaseIndex: phaseIndex)
         let count = backends ?? loaded.workload.gpus ?? 1
         log.info("""
             SIMULATED runtime: workload \(loaded.workload.name) (\(cluster.applications.count) applications) on \(count) \
-            simulated backends, time scale \(timeScale); batch times from \(loaded.profilesPath), outputs are zeros
+            simulated backends, time scale \(study.timeScale); batch times from \(loaded.profilesPath), outputs are zeros
             """)
         let scheduler = flags.scheduler(listen: HostPort(host: "127.0.0.1", port: 0), cluster: cluster, limits: limits)
         let executors = (0..<count).map { index in

@@ -35,11 +35,7 @@ struct WorkloadOptions: ParsableArguments {
 
     /// A phase by name or index, with an error that lists the phases.
     func phaseIndex(_ name: String, in loaded: LoadedWorkload) throws -> Int {
-        guard let index = loaded.workload.phaseIndex(named: name) else {
-            let phases = (loaded.workload.phases ?? []).enumerated().map { "\($0.offset)\($0.element.name.map { " (\($0))" } ?? "")" }
-            throw InputError(description: "--phase: '\(name)' is not a phase of \(loaded.path) (phases: \(phases.isEmpty ? "none" : phases.joined(separator: ", ")))")
-        }
-        return index
+        do { return try loaded.phaseIndex(named: name) } catch { throw InputError(description: "\(error)") }
     }
 
     func memoryMB(for loaded: LoadedWorkload) -> Double {

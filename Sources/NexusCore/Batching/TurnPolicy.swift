@@ -7,6 +7,7 @@ public struct Turn: Equatable, Sendable {
     public var dropCount: Int
     public var batchSize: Int
 
+    @inlinable
     public init(session: Int, dropCount: Int, batchSize: Int) {
         self.session = session
         self.dropCount = dropCount
@@ -38,18 +39,23 @@ public protocol TurnPolicy: Sendable {
 /// the batch by `drop`. The cursor moves past every session that took a turn, including one that only dropped.
 public struct RoundRobinTurns: TurnPolicy, Equatable {
     public let drop: DropPolicy
-    public private(set) var cursor = 0
+    /// The session visited first next time.
+    @usableFromInline var position = 0
 
     public init(drop: DropPolicy = .early) { self.drop = drop }
 
+    public var cursor: Int { position }
+
+    /// Inlinable, so the simulator's GPUs (millions of turns a second) get it specialised to their queues.
+    @inlinable
     public mutating func nextTurn(_ queues: some TurnQueues, nowNs: Int64) -> Turn? {
         let count = queues.sessionCount
         guard count > 0 else { return nil }
         for step in 0..<count {
-            let session = (cursor + step) % count
+            let session = (position + step) % count
             if queues.isEmpty(session: session) { continue }
             let decision = queues.decideBatch(session: session, drop: drop, nowNs: nowNs)
-            cursor = (session + 1) % count
+            position = (session + 1) % count
             return Turn(session: session, dropCount: decision.dropCount, batchSize: decision.batchSize)
         }
         return nil
@@ -57,6 +63,6 @@ public struct RoundRobinTurns: TurnPolicy, Equatable {
 
     public mutating func sessionsChanged(count: Int) {
         precondition(count >= 0, "count must be >= 0, got \(count)")
-        cursor = count == 0 ? 0 : cursor % count
+        position = count == 0 ? 0 : position % count
     }
 }

@@ -8,8 +8,9 @@ public enum ApplicationLoader {
     struct Entry: Decodable {
         var name: String
         var latencySLOMs: Double
+        var expectedRatePerSecond: Double?
         var stages: [Stage]
-        static let knownKeys: Set<String> = ["name", "latencySLOMs", "stages"]
+        static let knownKeys: Set<String> = ["name", "latencySLOMs", "expectedRatePerSecond", "stages"]
     }
 
     struct Stage: Decodable {
@@ -47,6 +48,10 @@ public enum ApplicationLoader {
         var max: Int
         static let knownKeys: Set<String> = ["from", "scoreAbove", "max"]
     }
+
+    /// The largest `expectedRatePerSecond` accepted: far above what any cluster serves, low enough that a
+    /// typo (an extra digit run) fails at start-up instead of planning thousands of GPUs.
+    public static let maxExpectedRatePerSecond: Double = 10_000_000
 
     /// Most crops one parent call may fan out to: each is a model call.
     public static let maxCropsLimit = 256
@@ -116,6 +121,9 @@ public enum ApplicationLoader {
         guard entry.latencySLOMs.isFinite, entry.latencySLOMs > 0 else {
             throw fail("latencySLOMs", "must be > 0, got \(entry.latencySLOMs)")
         }
+        if let rate = entry.expectedRatePerSecond, !(rate.isFinite && rate >= 0 && rate <= maxExpectedRatePerSecond) {
+            throw fail("expectedRatePerSecond", "must be in 0...\(Int(maxExpectedRatePerSecond)), got \(rate)")
+        }
         guard !entry.stages.isEmpty else { throw fail("stages", "must list at least one stage") }
         var stages: [StageSpec] = []
         var inputs: [ChildInput] = []
@@ -147,7 +155,7 @@ public enum ApplicationLoader {
             inputs.append(input)
         }
         return ServedApplication(spec: ApplicationSpec(name: entry.name, latencySLOMs: entry.latencySLOMs, rateShare: 1, stages: stages),
-                                 childInputs: inputs)
+                                 childInputs: inputs, expectedRatePerSecond: entry.expectedRatePerSecond)
     }
 
     /// Crops come from an output of rows of 5 (x1, y1, x2, y2, score) and are cut from the parent's input,

@@ -71,6 +71,14 @@ import Testing
         ])
         #expect(app.childInputs == [.same, .crops(boxesOutput: "boxes", scoreAbove: 0.5, maxCrops: 8)])
         #expect(app.spec.parentIndices == [nil, 0])
+        #expect(app.expectedRatePerSecond == nil)
+    }
+
+    @Test func anExpectedRateGivesEachStageItsShare() throws {
+        let app = try ApplicationLoader.load(text: Self.inserting("expectedRatePerSecond: 200", after: 2), path: Self.path,
+                                             repository: Self.repository)
+        #expect(app.expectedRatePerSecond == 200)
+        #expect(app.expectedStageRates == [200, 600], "recognise: gamma 3 per detection call")
     }
 
     @Test func inputSameAndNoInputAreBothTheParentsInput() throws {
@@ -101,6 +109,8 @@ import Testing
         (ApplicationLoaderTests.replacing(line: 2, with: "latencySLOMs: -20"), "2: latencySLOMs: must be > 0, got -20.0"),
         (ApplicationLoaderTests.replacing(line: 6, with: "  - name: detect"), "6: stages[1].name: 'detect' is used by an earlier stage"),
         (ApplicationLoaderTests.replacing(line: 9, with: "    gamma: -1"), "9: stages[1].gamma: must be >= 0, got -1.0"),
+        (ApplicationLoaderTests.inserting("expectedRatePerSecond: -5", after: 2), "3: expectedRatePerSecond: must be in 0...10000000, got -5.0"),
+        (ApplicationLoaderTests.inserting("expectedRatePerSecond: 2e9", after: 2), "3: expectedRatePerSecond: must be in 0...10000000, got 2000000000.0"),
         (ApplicationLoaderTests.replacing(line: 10, with: "    input: all"), "10: stages[1].input: must be 'same' or {crops: {from, scoreAbove, max}}, got 'all'"),
     ])
     func badApplicationsNameTheFileLineAndKey(yaml: String, expected: String) {

@@ -294,6 +294,23 @@ import Testing
         #expect(state.planningRates()[1][0] == 1)
     }
 
+    @Test func anApplicationsExpectedRateSizesTheFirstPlan() throws {
+        var applications = Self.applications
+        applications[0].expectedRatePerSecond = 150   // chain: det at 150/s, cls (gamma 2) at 300/s
+        let epochPlanner = EpochPlanner(builder: SessionBuilder(curves: Self.curves, overheadMs: 1, gpuMemoryMB: 16_000),
+                                        planner: Planner(config: PlannerConfig(gpuMemoryMB: 16_000, rateHeadroom: 0)))
+        var state = SchedulerState(applications: applications, planner: epochPlanner)
+        _ = state.register(kind: .backend, address: "a:1", device: "cuda:0", runtime: "torch", nowNs: 0)
+        #expect(try state.update(nowNs: 0))
+        #expect(state.planningRates() == [[150, 300], [1]], "solo declares nothing: the minimum")
+        let det = try #require(state.current?.plan.session(id: state.assignment.stages[0].sessionID))
+        #expect(det.demandRatePerSecond == 150)
+
+        // A workload's declared rates win over the applications' own.
+        let declared = SchedulerState(applications: applications, planner: epochPlanner, declaredStageRates: [[10, 20], [5]])
+        #expect(declared.planningRates() == [[10, 20], [5]])
+    }
+
     @Test func aRiseWaitsOneBeaconAfterTheLastPlan() throws {
         var state = makeState()
         let a = state.register(kind: .backend, address: "a:1", device: "cuda:0", runtime: "torch", nowNs: 0)

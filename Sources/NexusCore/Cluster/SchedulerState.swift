@@ -27,9 +27,10 @@ public struct SchedulerState: Sendable {
     /// "app/stage" -> (application index, stage index).
     let stageIndex: [String: (Int, Int)]
 
-    /// `declaredStageRates[a][s]`: calls per second each stage is expected to see, from the applications'
-    /// declared rates or the last known ones; the first plan is sized for them instead of for
-    /// `minimumRatePerSecond`, so a cluster that starts under load is not planned for one request a second.
+    /// `declaredStageRates[a][s]`: calls per second each stage is expected to see (a workload's rates, or the
+    /// last known ones); without it, an application's own `expectedRatePerSecond`. The first plan is sized for
+    /// them instead of for `minimumRatePerSecond`, so a cluster that starts under load is not planned for one
+    /// request a second.
     public init(applications: [ServedApplication], planner: any ClusterPlanning, config: SchedulerConfig = SchedulerConfig(),
                 declaredStageRates: [[Double]]? = nil) {
         if let declaredStageRates {
@@ -40,9 +41,10 @@ public struct SchedulerState: Sendable {
         self.planner = planner
         self.config = config
         stageRates = applications.enumerated().map { a, app in
-            app.spec.stages.indices.map { s in
+            let declared = declaredStageRates?[a] ?? app.expectedStageRates
+            return app.spec.stages.indices.map { s in
                 EWMARateEstimator(timeConstantNs: config.rateTimeConstantNs, fastRise: config.fastRise,
-                                  initialRatePerSecond: declaredStageRates?[a][s])
+                                  initialRatePerSecond: declared?[s])
             }
         }
         stageCounts = applications.map { [Int](repeating: 0, count: $0.spec.stages.count) }

@@ -4,14 +4,24 @@ public struct ServedApplication: Sendable, Equatable {
     public var spec: ApplicationSpec
     /// Per stage, in `spec.stages` order; a root stage takes the client's input (`.same`, or `.fanOut`).
     public var childInputs: [ChildInput]
+    /// Client requests per second the operator expects (the application file's `expectedRatePerSecond`): the
+    /// first plan is sized for it, so a cluster that starts under load is not planned for one request a second.
+    public var expectedRatePerSecond: Double?
 
-    public init(spec: ApplicationSpec, childInputs: [ChildInput]) {
+    public init(spec: ApplicationSpec, childInputs: [ChildInput], expectedRatePerSecond: Double? = nil) {
         precondition(childInputs.count == spec.stages.count, "one child input per stage")
+        precondition(expectedRatePerSecond.map { $0.isFinite && $0 >= 0 } ?? true, "expectedRatePerSecond must be finite and >= 0")
         self.spec = spec
         self.childInputs = childInputs
+        self.expectedRatePerSecond = expectedRatePerSecond
     }
 
     public var name: String { spec.name }
+
+    /// Calls per second each stage expects at `expectedRatePerSecond` (nil when none is declared).
+    public var expectedStageRates: [Double]? {
+        expectedRatePerSecond.map { spec.stageRates(applicationRatePerSecond: $0, gammas: spec.stages.map { $0.gamma ?? 1 }) }
+    }
 }
 
 public enum ChildInput: Sendable, Equatable {

@@ -43,15 +43,7 @@ extension Workload {
                 phase?.gamma?["\(app.name)/\(stage.name)"] ?? phase?.gamma?[stage.name] ?? stage.gamma ?? 1
             }
             gammas.append(stageGammas)
-            let parents = app.parentIndices
-            var stageRates = [Double?](repeating: nil, count: app.stages.count)
-            func rate(_ stage: Int) -> Double {
-                if let known = stageRates[stage] { return known }
-                let value = (parents[stage].map(rate) ?? appRate) * stageGammas[stage]
-                stageRates[stage] = value
-                return value
-            }
-            rates.append(app.stages.indices.map(rate))
+            rates.append(app.stageRates(applicationRatePerSecond: appRate, gammas: stageGammas))
         }
         return TrafficSnapshot(phaseIndex: phaseIndex, phaseName: phase?.name, applicationRates: applicationRates,
                                stageGammas: gammas, stageRates: rates)

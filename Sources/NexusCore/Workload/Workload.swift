@@ -78,6 +78,21 @@ public struct ApplicationSpec: Sendable, Equatable, Decodable {
     public var parentIndices: [Int?] {
         stages.map { stage in stage.parent.flatMap { parent in stages.firstIndex { $0.name == parent } } }
     }
+
+    /// Calls per second of each stage when clients send `applicationRatePerSecond`: a root's rate times its
+    /// gamma, a child's its parent's rate times its own (`gammas[s]`: calls per parent call).
+    public func stageRates(applicationRatePerSecond: Double, gammas: [Double]) -> [Double] {
+        precondition(gammas.count == stages.count, "one gamma per stage")
+        let parents = parentIndices
+        var rates = [Double?](repeating: nil, count: stages.count)
+        func rate(_ stage: Int) -> Double {
+            if let known = rates[stage] { return known }
+            let value = (parents[stage].map(rate) ?? applicationRatePerSecond) * gammas[stage]
+            rates[stage] = value
+            return value
+        }
+        return stages.indices.map(rate)
+    }
 }
 
 public struct StageSpec: Sendable, Equatable, Decodable {

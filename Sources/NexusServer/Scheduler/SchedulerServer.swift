@@ -115,14 +115,13 @@ public final class SchedulerServer: Service, Sendable, CustomStringConvertible {
 
     /// Runs `body` on the state under its lock, and records the planning it did (`SchedulerMetrics`).
     func planning<R: Sendable, E: Error>(_ body: (inout SchedulerState) throws(E) -> R) throws(E) -> R {
-        let startedNs = clock.nowNs()
-        let (result, planned, cause) = try state.withLock { (state) throws(E) -> (R, Bool, PlanCause?) in
-            let (plans, version) = (state.planCount, state.assignment.version)
+        let (result, plannedNs, cause) = try state.withLock { (state) throws(E) -> (R, Int64?, PlanCause?) in
+            let (plans, version, startedNs) = (state.planCount, state.assignment.version, clock.nowNs())
             let result = try body(&state)
             let changed = state.assignment.version != version ? state.lastPlanCause : nil
-            return (result, state.planCount != plans, changed)
+            return (result, state.planCount != plans ? clock.nowNs() - startedNs : nil, changed)
         }
-        if planned { metrics.planned(durationNs: clock.nowNs() - startedNs, changedBy: cause) }
+        if let plannedNs { metrics.planned(durationNs: plannedNs, changedBy: cause) }
         return result
     }
 

@@ -23,6 +23,11 @@ let package = Package(
         // Process edges: services with graceful shutdown, and logging through the ecosystem's Logger.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        // Metrics (issue 12): recorded through swift-metrics' API, exported by swift-prometheus on a small
+        // Hummingbird service at /metrics.
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
     ],
     targets: [
         .target(name: "NexusCore"),
@@ -33,7 +38,9 @@ let package = Package(
         .target(name: "NexusSimulator", dependencies: ["NexusCore"]),
         // Types of native/nexus_torch.h only: libtorch itself is opened with dlopen at run time.
         .target(name: "CNexusTorch"),
-        .target(name: "NexusRuntime", dependencies: ["NexusCore", "CNexusTorch"]),
+        .target(name: "NexusRuntime", dependencies: [
+            "NexusCore", "CNexusTorch", .product(name: "Metrics", package: "swift-metrics"),
+        ]),
         // Generated from Protos/ by Protos/generate.sh and committed (no build plugin: it compiles protoc).
         .target(
             name: "NexusProtocol",
@@ -57,6 +64,19 @@ let package = Package(
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // The /metrics endpoint: the Prometheus backend of swift-metrics, bootstrapped once per process by the
+        // CLI, served as Prometheus text by a Hummingbird service (the libraries record through swift-metrics only).
+        .target(
+            name: "NexusMetricsEndpoint",
+            dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The load generator of `nexus bench`: open-loop Poisson load over the Open Inference Protocol against
@@ -75,6 +95,7 @@ let package = Package(
             name: "nexus",
             dependencies: [
                 "NexusCore", "NexusConfig", "NexusSimulator", "NexusRuntime", "NexusServer", "NexusBench",
+                "NexusMetricsEndpoint",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -88,6 +109,11 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTP2", package: "swift-nio-http2"), .product(name: "NIOHPACK", package: "swift-nio-http2"),
             .product(name: "GRPCCore", package: "grpc-swift-2"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "MetricsTestKit", package: "swift-metrics"),
+        ]),
+        .testTarget(name: "NexusMetricsEndpointTests", dependencies: [
+            "NexusMetricsEndpoint", .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .testTarget(name: "NexusBenchTests", dependencies: [
             "NexusBench", "NexusServer", "NexusProtocol", "NexusCore",

@@ -13,11 +13,14 @@ REPO=${NEXUS_TEST_REPO:-out/test-models}
 WORK=$(mktemp -d)
 mkdir -p "$WORK/apps"
 printf 'name: noop\nlatencySLOMs: 100\nstages:\n  - {name: noop, model: noop}\n' > "$WORK/apps/noop.yaml"
+# NEXUS_METRICS=1: every process also serves Prometheus metrics (--metrics-listen 127.0.0.1:9464..9466), to
+# measure what recording them costs.
+metrics() { if [ -n "${NEXUS_METRICS:-}" ]; then echo "--metrics-listen 127.0.0.1:$1"; fi; }
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-"$NEXUS" scheduler --listen 127.0.0.1:8100 --repo "$REPO" --apps "$WORK/apps" --profile cpu --beacon-ms 1000 > "$WORK/scheduler.log" 2>&1 & pids+=($!)
-"$NEXUS" backend --scheduler 127.0.0.1:8100 --listen 127.0.0.1:8200 --repo "$REPO" --device simulated --profile cpu > "$WORK/backend.log" 2>&1 & pids+=($!)
-"$NEXUS" frontend --scheduler 127.0.0.1:8100 --listen 127.0.0.1:8001 > "$WORK/frontend.log" 2>&1 & pids+=($!)
+"$NEXUS" scheduler --listen 127.0.0.1:8100 --repo "$REPO" --apps "$WORK/apps" --profile cpu --beacon-ms 1000 $(metrics 9464) > "$WORK/scheduler.log" 2>&1 & pids+=($!)
+"$NEXUS" backend --scheduler 127.0.0.1:8100 --listen 127.0.0.1:8200 --repo "$REPO" --device simulated --profile cpu $(metrics 9465) > "$WORK/backend.log" 2>&1 & pids+=($!)
+"$NEXUS" frontend --scheduler 127.0.0.1:8100 --listen 127.0.0.1:8001 $(metrics 9466) > "$WORK/frontend.log" 2>&1 & pids+=($!)
 # Ready when the frontend has routes for noop (its log says so); the bench's own probe then checks liveness.
 for _ in $(seq 200); do grep -q "routes version .*noop" "$WORK/frontend.log" 2>/dev/null && break; sleep 0.1; done
 grep -q "routes version .*noop" "$WORK/frontend.log" || { echo "cluster did not come up; logs in $WORK" >&2; cat "$WORK"/*.log >&2; exit 1; }

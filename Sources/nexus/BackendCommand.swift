@@ -34,6 +34,8 @@ struct BackendCommand: AsyncParsableCommand {
 
     @OptionGroup var eventLoops: EventLoopFlags
 
+    @OptionGroup var metrics: MetricsFlags
+
     func validate() throws {
         guard (1...1_000_000).contains(queueCapacity) else { throw ValidationError("--queue-capacity must be in 1...1000000, got \(queueCapacity)") }
     }
@@ -41,6 +43,7 @@ struct BackendCommand: AsyncParsableCommand {
     func run() async throws {
         serving.bootstrapLogging()
         eventLoops.apply()
+        let metricsServices = try metrics.services()   // before any server makes its metric handles
         let listen = try HostPort(parsing: listen, flag: "--listen")
         let scheduler = try HostPort(parsing: scheduler, flag: "--scheduler")
         if let advertise { _ = try HostPort(parsing: advertise, flag: "--advertise") }
@@ -49,6 +52,6 @@ struct BackendCommand: AsyncParsableCommand {
         let options = BackendServer.Options(listen: listen, advertise: advertise, scheduler: .fixed(scheduler),
                                             device: runtime.device, limits: serving.limits, drain: serving.drainDeadline())
         let server = BackendServer(options: options, executor: executor)
-        try await runServices(server.services, serving: serving, logger: Logger(label: "backend(\(runtime.device))"))
+        try await runServices(metricsServices + server.services, serving: serving, logger: Logger(label: "backend(\(runtime.device))"))
     }
 }

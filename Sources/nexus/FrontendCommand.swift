@@ -26,14 +26,17 @@ struct FrontendCommand: AsyncParsableCommand {
 
     @OptionGroup var eventLoops: EventLoopFlags
 
+    @OptionGroup var metrics: MetricsFlags
+
     func run() async throws {
         serving.bootstrapLogging()
         eventLoops.apply()
+        let metricsServices = try metrics.services()   // before any server makes its metric handles
         let options = FrontendServer.Options(listen: try HostPort(parsing: listen, flag: "--listen"), advertise: advertise,
                                              scheduler: .fixed(try HostPort(parsing: scheduler, flag: "--scheduler")),
                                              limits: serving.limits, drain: serving.drainDeadline())
         if let advertise { _ = try HostPort(parsing: advertise, flag: "--advertise") }
         let server = FrontendServer(options: options)
-        try await runServices(server.services, serving: serving, logger: Logger(label: "frontend"))
+        try await runServices(metricsServices + server.services, serving: serving, logger: Logger(label: "frontend"))
     }
 }

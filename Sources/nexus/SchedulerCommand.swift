@@ -28,13 +28,16 @@ struct SchedulerCommand: AsyncParsableCommand {
 
     @OptionGroup var eventLoops: EventLoopFlags
 
+    @OptionGroup var metrics: MetricsFlags
+
     func run() async throws {
         serving.bootstrapLogging()
         eventLoops.apply()
+        let metricsServices = try metrics.services()   // before any server makes its metric handles
         let listen = try HostPort(parsing: listen, flag: "--listen")
         let repository = try ModelRepository.load(root: repo)
         let server = try flags.scheduler(listen: listen, repository: repository, defaultProfile: "cpu",
                                          limits: serving.limits)
-        try await runServices(server.services, serving: serving, logger: Logger(label: "scheduler"))
+        try await runServices(metricsServices + server.services, serving: serving, logger: Logger(label: "scheduler"))
     }
 }

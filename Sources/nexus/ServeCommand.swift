@@ -43,6 +43,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var eventLoops: EventLoopFlags
 
+    @OptionGroup var metrics: MetricsFlags
+
     func validate() throws {
         guard (repo == nil) != (study.workload == nil) else { throw ValidationError("give --repo (real models) or --workload (simulated backends), not both and not neither") }
         if let backends, !(1...1024).contains(backends) { throw ValidationError("--backends must be in 1...1024, got \(backends)") }
@@ -56,6 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         serving.bootstrapLogging()
         eventLoops.apply()
+        let metricsServices = try metrics.services()   // before any server makes its metric handles
         let log = Logger(label: "serve")
         let listen = try HostPort(parsing: listen, flag: "--listen")
         let limits = serving.limits
@@ -70,7 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
                                                      limits: limits, drain: drain))
         // Shut down last first: the frontend drains (nothing new reaches the backends), then the backends
         // finish their queues, then the scheduler stops.
-        try await runServices(scheduler.services + backends.flatMap(\.services) + frontend.services,
+        try await runServices(metricsServices + scheduler.services + backends.flatMap(\.services) + frontend.services,
                               serving: serving, logger: log)
     }
 

@@ -94,3 +94,15 @@ extension SchedulerState {
         return rates
     }
 }
+
+extension SchedulerState {
+    /// Each session of the current plan with the rate it is planned for and the rate measured now (what the
+    /// epoch trigger compares), for metrics.
+    public func sessionRates() -> [(sessionID: String, measuredPerSecond: Double, plannedPerSecond: Double)] {
+        guard let current else { return [] }
+        let planning = planningRates()
+        return current.plan.sessions.map { session in
+            (session.id, measuredRate(session: session, planningRates: planning), session.demandRatePerSecond)
+        }
+    }
+}

@@ -39,7 +39,7 @@ extension BackendExecutor {
             }
             condition.unlock()
             for pending in dropped {
-                pending.completion(.failure(.deadlineExceeded("dropped: the deadline cannot be met by the next batch")))
+                pending.completion(.failure(.earlyDrop))
             }
             if let turn { execute(turn) }
             condition.lock()
@@ -63,6 +63,8 @@ extension BackendExecutor {
         var dropped: [ExecutorSession.Pending] = []
         session.queue.popFront(turn.dropCount, into: &dropped)
         statistics.dropped += dropped.count
+        if !dropped.isEmpty { session.metrics.earlyDrops.increment(by: dropped.count) }
+        defer { session.metrics.queueLength.record(session.queue.count) }
         guard turn.batchSize > 0 else { return (nil, dropped) }
         var batch: [ExecutorSession.Pending] = []
         batch.reserveCapacity(turn.batchSize)
@@ -105,12 +107,26 @@ extension BackendExecutor {
             outcomes = Array(repeating: .failure(.internalError("\(error)")), count: batch.count)
         }
         let durationNs = clock.nowNs() - startedNs
+        record(turn, batch: batch, startedNs: startedNs, durationNs: durationNs)
 
         condition.lock()
         session.observed.record(batch: batch.count, durationNs: durationNs)
         statistics.record(batch: batch.count, durationNs: durationNs, outcomes: outcomes)
         condition.unlock()
         for (pending, outcome) in zip(batch, outcomes) { pending.completion(outcome) }
+    }
+
+    /// Metrics of one batch, on the device thread outside the lock: its requests' queue times, its size, its
+    /// time against the profile's for the same size, and the device's busy time.
+    func record(_ turn: DeviceBatch, batch: [ExecutorSession.Pending], startedNs: Int64, durationNs: Int64) {
+        let metrics = turn.session.metrics
+        for pending in batch { metrics.queueDuration.recordNanoseconds(startedNs - pending.queuedNs) }
+        metrics.batchSize.record(batch.count)
+        metrics.batchDuration.recordNanoseconds(durationNs)
+        if let plannedNs = turn.session.entry.plannedLatencyNs(batch: batch.count) {
+            metrics.batchProfileDuration.recordNanoseconds(plannedNs)
+        }
+        deviceMetrics.busySeconds.increment(by: Double(durationNs) / 1e9)
     }
 
     /// Cuts each output into per-request tensors, checking the model returned what its model.yaml declares.

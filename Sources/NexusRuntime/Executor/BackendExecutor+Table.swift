@@ -16,7 +16,9 @@ extension BackendExecutor {
         condition.unlock()
         var fresh: [String: any LoadedModel] = [:]
         for (spec, inputShape) in resolved.needed where !alreadyLoaded.contains(spec.name) && fresh[spec.name] == nil {
+            let startedNs = clock.nowNs()
             fresh[spec.name] = try runtime.load(spec, inputShape: inputShape)
+            deviceMetrics.recordLoad(model: spec.name, durationNs: clock.nowNs() - startedNs)
         }
 
         condition.lock()
@@ -48,6 +50,7 @@ extension BackendExecutor {
         order = newOrder
         turns.sessionsChanged(count: order.count)
         table = newTable
+        deviceMetrics.record(table: newTable)
         retireDrainedSessions()
         condition.signal()
     }

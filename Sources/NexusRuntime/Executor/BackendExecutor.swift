@@ -41,6 +41,7 @@ public final class BackendExecutor: @unchecked Sendable {
     /// answers them `unavailable` at once.
     var finishQueuedUntilNs: Int64?
     var statistics = ExecutorStatistics()
+    let deviceMetrics = DeviceMetrics()
     let deviceStopped = DispatchSemaphore(value: 0)
 
     /// `models`: the repository's specs by name (every model a table may name).
@@ -105,7 +106,9 @@ public final class BackendExecutor: @unchecked Sendable {
             condition.lock()
             target.session.decoding -= 1
             if failure == nil {
-                target.session.queue.insert(.init(input: decoded, member: target.member, completion: completion), deadlineNs: request.deadlineNs)
+                target.session.queue.insert(.init(input: decoded, member: target.member, queuedNs: clock.nowNs(),
+                                                  completion: completion), deadlineNs: request.deadlineNs)
+                target.session.metrics.queueLength.record(target.session.queue.count)
                 condition.signal()
             } else if target.session.draining {
                 condition.signal()

@@ -7,6 +7,8 @@ final class ExecutorSession {
         var input: [Float]
         /// Index into `members`.
         var member: Int
+        /// When it joined the queue (decoded), on the executor's clock: its queue time ends when its batch starts.
+        var queuedNs: Int64
         var completion: @Sendable (InferenceOutcome) -> Void
     }
 
@@ -21,12 +23,14 @@ final class ExecutorSession {
     /// Removed from the table: serves what it holds, accepts nothing new, then goes.
     var draining = false
     var observed: ObservedLatency
+    let metrics: SessionMetrics
 
     init(entry: ModelTable.Entry, members: [ModelSpec], prefix: ModelSpec?) {
         self.entry = entry
         self.members = members
         self.prefix = prefix
         observed = ObservedLatency(maxBatch: entry.maxBatch)
+        metrics = SessionMetrics(sessionID: entry.sessionID)
     }
 
     var isIdle: Bool { queue.isEmpty && decoding == 0 }

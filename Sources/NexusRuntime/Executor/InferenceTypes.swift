@@ -60,4 +60,16 @@ public struct InferenceRequest: Sendable {
     }
 }
 
+extension InferenceError {
+    /// What an early drop answers. Frontends tell a drop from other missed deadlines by this message's
+    /// prefix (the wire carries a code and a message only): `RequestOutcome.dropped`.
+    public static let earlyDrop = InferenceError.deadlineExceeded(earlyDropPrefix + "the deadline cannot be met by the next batch")
+    public static let earlyDropPrefix = "dropped: "
+
+    public var isEarlyDrop: Bool {
+        if case let .deadlineExceeded(message) = self { return message.hasPrefix(Self.earlyDropPrefix) }
+        return false
+    }
+}
+
 public typealias InferenceOutcome = Result<[OutputTensor], InferenceError>

@@ -15,6 +15,8 @@ struct FrontendApplication: Sendable {
     let outputNames: Set<String>
     /// "application/stage", per stage in `served.spec.stages` order.
     let stageKeys: [String]
+    /// Its metric handles, made here once rather than per request.
+    let metrics: ApplicationMetrics
 
     init(_ served: ServedApplication, models: [String: ModelInterface]) {
         self.served = served
@@ -26,6 +28,8 @@ struct FrontendApplication: Sendable {
         }
         outputNames = Set(outputs.map(\.name))
         stageKeys = served.spec.stages.map { Self.stageKey(application: served.name, stage: $0.name) }
+        metrics = ApplicationMetrics(application: served.name, stages: served.spec.stages.map(\.name),
+                                     latencySLOMs: served.spec.latencySLOMs)
     }
 
     var name: String { served.name }

@@ -180,7 +180,10 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
         if let refusal = admission.admit(name, capacity: capacity) { return .failure(refusal) }
         defer { admission.release(name) }
         let runner = ApplicationRunner(served: application, caller: { stage, session, model, input, deadline in
-            await self.call(stageKey: application.stageKeys[stage], session: session, model: model, input: input, deadlineNs: deadline)
+            let startedNs = self.clock.nowNs()
+            defer { application.metrics.stageDuration[stage].recordNanoseconds(self.clock.nowNs() - startedNs) }
+            return await self.call(stageKey: application.stageKeys[stage], session: session, model: model, input: input,
+                                   deadlineNs: deadline)
         }, routes: routes)
         return await runner.run(input: input, arrivalNs: arrivalNs)
     }

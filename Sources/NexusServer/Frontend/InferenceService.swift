@@ -167,6 +167,8 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
         guard let application = frontend.application(named: request.modelName) else {
             return .failure(notFound(request.modelName))
         }
+        application.metrics.inFlight.increment()
+        defer { application.metrics.inFlight.decrement() }
         let result: Result<ApplicationResult, InferenceError>
         do throws(InferenceError) {
             let root = try rootModel(application)
@@ -180,6 +182,7 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
         }
         let frontendNs = frontend.clock.nowNs() - arrival
         frontend.record(application: application.name, result: result, durationNs: frontendNs)
+        application.metrics.record(RequestOutcome(result), durationNs: frontendNs)
         return result.map { answer in
             let kept = request.outputs.isEmpty ? answer.outputs : answer.outputs.filter { output in request.outputs.contains { $0.name == output.name } }
             return .with { response in

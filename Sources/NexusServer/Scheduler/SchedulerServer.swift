@@ -40,6 +40,7 @@ public final class SchedulerServer: Service, Sendable, CustomStringConvertible {
     let bound = BoundAddress()
     /// Backends being probed after a frontend's report, so concurrent reports share one probe.
     let probing = Mutex<Set<UInt64>>([])
+    let metrics = SchedulerMetrics()
 
     /// `declaredStageRates`: what the first plan is sized for (per application, per stage), else the
     /// scheduler's minimum rate until the frontends report.
@@ -103,12 +104,25 @@ public final class SchedulerServer: Service, Sendable, CustomStringConvertible {
         await probeOverdueBackends()
         let now = clock.nowNs()
         do {
-            let changed = try state.withLock { try $0.beacon(nowNs: now) }
+            let changed = try planning { try $0.beacon(nowNs: now) }
             if changed { logPlan() }
         } catch {
             logger.error("planning failed: \(error)")
         }
+        state.withLock { metrics.observe($0) }
         pushPending()
+    }
+
+    /// Runs `body` on the state under its lock, and records the planning it did (`SchedulerMetrics`).
+    func planning<R: Sendable, E: Error>(_ body: (inout SchedulerState) throws(E) -> R) throws(E) -> R {
+        let (result, plannedNs, cause) = try state.withLock { (state) throws(E) -> (R, Int64?, PlanCause?) in
+            let (plans, version, startedNs) = (state.planCount, state.assignment.version, clock.nowNs())
+            let result = try body(&state)
+            let changed = state.assignment.version != version ? state.lastPlanCause : nil
+            return (result, state.planCount != plans ? clock.nowNs() - startedNs : nil, changed)
+        }
+        if let plannedNs { metrics.planned(durationNs: plannedNs, changedBy: cause) }
+        return result
     }
 
     func logPlan() {
@@ -182,7 +196,7 @@ public final class SchedulerServer: Service, Sendable, CustomStringConvertible {
         }
         _ = try HostPort(parsing: request.address, flag: "address")
         let now = clock.nowNs()
-        let (id, changed) = try state.withLock { state in
+        let (id, changed) = try planning { state in
             let id = state.register(kind: kind, address: request.address, device: request.device, runtime: request.runtime, nowNs: now)
             return (id, try state.update(nowNs: now))
         }
@@ -212,7 +226,7 @@ public final class SchedulerServer: Service, Sendable, CustomStringConvertible {
 
     func unregister(_ request: Nexus_Cluster_UnregisterRequest) {
         let now = clock.nowNs()
-        let changed = state.withLock { state -> Bool in
+        let changed = planning { state -> Bool in
             guard state.unregister(nodeID: request.nodeID) else { return false }
             return (try? state.update(nowNs: now)) ?? false
         }
@@ -225,7 +239,7 @@ public final class SchedulerServer: Service, Sendable, CustomStringConvertible {
     /// A frontend's counts; a sudden rise in them is planned for at once (`SchedulerState.checkSuddenRise`).
     func report(_ request: Nexus_Cluster_WorkloadReport) -> Bool {
         let now = clock.nowNs()
-        let (known, changed) = state.withLock { state -> (Bool, Bool) in
+        let (known, changed) = planning { state -> (Bool, Bool) in
             guard state.heartbeat(nodeID: request.nodeID, utilization: 0, nowNs: now) else { return (false, false) }
             state.report(counts: request.counts.map { ("\($0.application)/\($0.stage)", Int($0.requests)) })
             do {

@@ -23,6 +23,8 @@ let package = Package(
         // Process edges: services with graceful shutdown, and logging through the ecosystem's Logger.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        // HTTP/REST (KServe v2, Triton's HTTP protocol) beside gRPC in the frontend.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
     ],
     targets: [
         .target(name: "NexusCore"),
@@ -57,6 +59,7 @@ let package = Package(
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         // The load generator of `nexus bench`: open-loop Poisson load over the Open Inference Protocol against

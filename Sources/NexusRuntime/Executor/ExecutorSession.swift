@@ -7,7 +7,7 @@ final class ExecutorSession {
         var input: [Float]
         /// Index into `members`.
         var member: Int
-        var completion: @Sendable (InferenceOutcome) -> Void
+        var completion: @Sendable (InferenceOutcome, BatchTiming?) -> Void
     }
 
     var entry: ModelTable.Entry

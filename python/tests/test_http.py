@@ -30,8 +30,7 @@ POLL_S = 0.1
 APP, MODEL, OUTPUT = "classify", "tiny_cnn", "classify/logits"
 
 CLASSIFY_YAML = "name: classify\nlatencySLOMs: 500\nstages:\n  - {name: classify, model: tiny_cnn}\n"
-# An SLO no batch of tiny_cnn meets: registered, never planned, so its requests are UNAVAILABLE (503).
-TOO_TIGHT_YAML = "name: too_tight\nlatencySLOMs: 0.01\nstages:\n  - {name: classify, model: tiny_cnn}\n"
+
 
 
 class Server:
@@ -215,7 +214,6 @@ class TorchHTTPTest(HTTPTestBase):
 class SimulatedHTTPTest(HTTPTestBase):
     """The SIMULATED runtime: each error answered with its HTTP status and the gRPC path's text."""
     flags = ("--device", "simulated", "--profile", "cpu", "--max-message-mb", "1", "--queue-capacity", "1")
-    apps = {"classify.yaml": CLASSIFY_YAML, "too_tight.yaml": TOO_TIGHT_YAML}
 
     def test_simulated_outputs_are_labelled(self):
         result = self.client.infer(APP, http_inputs(image(4), binary=True)[0])
@@ -260,8 +258,10 @@ class SimulatedHTTPTest(HTTPTestBase):
 
     def test_429_queue_full(self):
         inputs = http_inputs(image(7), binary=True)[0]
-        for _ in range(5):   # bounded: a burst of 32 on a queue of 1 is refused in practice at once
-            pending = [self.client.async_infer(APP, inputs) for _ in range(32)]
+        burst = httpclient.InferenceServerClient(self.server.http_url, concurrency=64)
+        self.addCleanup(burst.close)
+        for _ in range(5):   # bounded: a burst of 64 on a queue of 1 is refused in practice at once
+            pending = [burst.async_infer(APP, inputs) for _ in range(64)]
             statuses = []
             for request in pending:
                 try:
@@ -272,12 +272,36 @@ class SimulatedHTTPTest(HTTPTestBase):
             if "429" in statuses:
                 self.assertLessEqual(set(statuses), {"200", "429"})
                 return
-        self.fail(f"no 429 from a queue of capacity 1 under bursts of 32: {statuses}")
+        self.fail(f"no 429 from a queue of capacity 1 under bursts of 64: {statuses}")
 
-    def test_503_application_not_planned(self):
-        self.assertFalse(self.client.is_model_ready("too_tight"))
-        message = self.assertStatus(503, lambda: self.client.infer("too_tight", http_inputs(image(12), True)[0]))
+    def test_503_no_backend_plans_the_application(self):
+        """A scheduler and a frontend with no backend: the application is served, never planned."""
+        scheduler_port, grpc_port, http_port = cluster.free_ports(3)
+        scheduler = cluster.Process("scheduler-503", ["scheduler", "--listen", f"127.0.0.1:{scheduler_port}", "--repo",
+                                                      cluster.REPO, "--apps", os.path.join(self.tmp, "apps"),
+                                                      "--profile", "cpu", "--beacon-ms", "500"], self.tmp).start()
+        self.addCleanup(scheduler.stop)
+        frontend = cluster.Process("frontend-503", ["frontend", "--scheduler", f"127.0.0.1:{scheduler_port}", "--listen",
+                                                    f"127.0.0.1:{grpc_port}", "--http-listen", f"127.0.0.1:{http_port}"],
+                                   self.tmp).start()
+        self.addCleanup(frontend.stop)
+        client = httpclient.InferenceServerClient(f"127.0.0.1:{http_port}")
+        self.addCleanup(client.close)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not self.ready_quietly(client) and time.monotonic() < deadline:
+            self.assertFalse(frontend.exited(), frontend.tail())
+            time.sleep(POLL_S)
+        self.assertTrue(client.is_server_ready(), frontend.tail())
+        self.assertFalse(client.is_model_ready(APP))
+        message = self.assertStatus(503, lambda: client.infer(APP, http_inputs(image(12), True)[0]))
         self.assertIn("not planned", message)
+
+    @staticmethod
+    def ready_quietly(client):
+        try:
+            return client.is_server_ready()
+        except Exception:  # not listening yet
+            return False
 
     def test_504_timeout_parameter_tightens_the_deadline(self):
         inputs = http_inputs(image(8), binary=True)[0]

@@ -5,7 +5,7 @@ import NexusProtocol
 /// (protobuf's own JSON form writes int64 as strings, which Triton's clients do not parse).
 enum HTTPJSON {
     static func data(_ object: Any) -> Data {
-        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
     }
 
     static func error(_ message: String) -> Data { data(["error": message]) }

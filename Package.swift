@@ -23,8 +23,8 @@ let package = Package(
         // Process edges: services with graceful shutdown, and logging through the ecosystem's Logger.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
-        // Metrics (issue 12): recorded through swift-metrics' API, exported by swift-prometheus on a small
-        // Hummingbird service at /metrics.
+        // Metrics (issue 12): recorded through swift-metrics' API, exported by swift-prometheus at /metrics.
+        // Hummingbird: HTTP/REST (KServe v2, Triton's HTTP protocol) beside gRPC in the frontend, and /metrics.
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
@@ -65,6 +65,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         // The /metrics endpoint: the Prometheus backend of swift-metrics, bootstrapped once per process by the

@@ -702,6 +702,17 @@ public nonisolated struct Nexus_Cluster_BackendReply: Sendable {
   /// From reading the request's batch to its answer: queue, batch and model time on the backend.
   public var backendNs: Int64 = 0
 
+  /// The batch that answered the request (Triton's statistics; 0 when it never ran): its size, then its three
+  /// phases: gathering the requests' inputs into one tensor, the model, cutting the outputs per request.
+  /// What is left of backend_ns is the request's queueing on the backend.
+  public var batchSize: UInt32 = 0
+
+  public var computeInputNs: Int64 = 0
+
+  public var computeInferNs: Int64 = 0
+
+  public var computeOutputNs: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2101,7 +2112,7 @@ nonisolated extension Nexus_Cluster_OutputData: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Nexus_Cluster_BackendReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".BackendReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}code\0\u{1}message\0\u{1}outputs\0\u{1}runtime\0\u{3}backend_ns\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}code\0\u{1}message\0\u{1}outputs\0\u{1}runtime\0\u{3}backend_ns\0\u{3}batch_size\0\u{3}compute_input_ns\0\u{3}compute_infer_ns\0\u{3}compute_output_ns\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2115,6 +2126,10 @@ nonisolated extension Nexus_Cluster_BackendReply: SwiftProtobuf.Message, SwiftPr
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.outputs) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.runtime) }()
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.backendNs) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.batchSize) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.computeInputNs) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self.computeInferNs) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self.computeOutputNs) }()
       default: break
       }
     }
@@ -2139,6 +2154,18 @@ nonisolated extension Nexus_Cluster_BackendReply: SwiftProtobuf.Message, SwiftPr
     if self.backendNs != 0 {
       try visitor.visitSingularInt64Field(value: self.backendNs, fieldNumber: 6)
     }
+    if self.batchSize != 0 {
+      try visitor.visitSingularUInt32Field(value: self.batchSize, fieldNumber: 7)
+    }
+    if self.computeInputNs != 0 {
+      try visitor.visitSingularInt64Field(value: self.computeInputNs, fieldNumber: 8)
+    }
+    if self.computeInferNs != 0 {
+      try visitor.visitSingularInt64Field(value: self.computeInferNs, fieldNumber: 9)
+    }
+    if self.computeOutputNs != 0 {
+      try visitor.visitSingularInt64Field(value: self.computeOutputNs, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2149,6 +2176,10 @@ nonisolated extension Nexus_Cluster_BackendReply: SwiftProtobuf.Message, SwiftPr
     if lhs.outputs != rhs.outputs {return false}
     if lhs.runtime != rhs.runtime {return false}
     if lhs.backendNs != rhs.backendNs {return false}
+    if lhs.batchSize != rhs.batchSize {return false}
+    if lhs.computeInputNs != rhs.computeInputNs {return false}
+    if lhs.computeInferNs != rhs.computeInferNs {return false}
+    if lhs.computeOutputNs != rhs.computeOutputNs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

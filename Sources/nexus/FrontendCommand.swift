@@ -19,6 +19,8 @@ struct FrontendCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Address to serve clients on (Triton's gRPC port is 8001; port 0: any free port).")
     var listen = "0.0.0.0:8001"
 
+    @OptionGroup var http: HTTPFlags
+
     @Option(name: .long, help: "HOST:PORT the scheduler reaches this frontend at (default: the --listen address as bound).")
     var advertise: String?
 
@@ -34,7 +36,8 @@ struct FrontendCommand: AsyncParsableCommand {
         let metricsServices = try metrics.services()   // before any server makes its metric handles
         let options = FrontendServer.Options(listen: try HostPort(parsing: listen, flag: "--listen"), advertise: advertise,
                                              scheduler: .fixed(try HostPort(parsing: scheduler, flag: "--scheduler")),
-                                             limits: serving.limits, drain: serving.drainDeadline())
+                                             limits: serving.limits, drain: serving.drainDeadline(),
+                                             httpListen: try http.address())
         if let advertise { _ = try HostPort(parsing: advertise, flag: "--advertise") }
         let server = FrontendServer(options: options)
         try await runServices(metricsServices + server.services, serving: serving, logger: Logger(label: "frontend"))

@@ -29,6 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Address to serve the Open Inference Protocol on.")
     var listen = "0.0.0.0:8001"
 
+    @OptionGroup var http: HTTPFlags
+
     @Option(name: .long, help: "auto, cpu, cuda:N, or simulated.")
     var device = "auto"
 
@@ -70,7 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
                                          limits: limits, drain: drain), executor: executor)
         }
         let frontend = FrontendServer(options: .init(listen: listen, advertise: nil, scheduler: .bound(by: scheduler),
-                                                     limits: limits, drain: drain))
+                                                     limits: limits, drain: drain, httpListen: try http.address()))
         // Shut down last first: the frontend drains (nothing new reaches the backends), then the backends
         // finish their queues, then the scheduler stops.
         try await runServices(metricsServices + scheduler.services + backends.flatMap(\.services) + frontend.services,

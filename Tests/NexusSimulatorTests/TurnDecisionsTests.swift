@@ -27,7 +27,7 @@ import Testing
             for _ in 0..<count {
                 let session = Int(random.next() % 3)
                 let deadlineNs = nowNs + Int64(random.unit() * 12_000_000)
-                executorSessions[session].queue.insert(.init(input: [], member: 0, queuedNs: 0, completion: { _ in }), deadlineNs: deadlineNs)
+                executorSessions[session].queue.insert(.init(input: [], member: 0, queuedNs: 0, completion: { _, _ in }), deadlineNs: deadlineNs)
                 simulatedQueues[session].insert(Int32(session), deadlineNs: deadlineNs)
             }
         }

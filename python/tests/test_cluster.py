@@ -352,6 +352,8 @@ class ClusterTest(unittest.TestCase):
 
     @classmethod
     def start(cls, name, *args):
+        if args[0] in ("serve", "frontend"):   # HTTP/REST is tested in test_http.py; no fixed port 8000 here
+            args = (*args, "--http-listen", "none")
         process = Process(name, list(args), cls.tmp).start()
         cls.processes.append(process)
         return process

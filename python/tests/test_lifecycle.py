@@ -253,6 +253,8 @@ class LifecycleCase(unittest.TestCase):
             shutil.rmtree(self.tmp, ignore_errors=True)
 
     def start(self, name, *args):
+        if args[0] in ("serve", "frontend"):   # HTTP/REST is tested in test_http.py; no fixed port 8000 here
+            args = (*args, "--http-listen", "none")
         process = Process(name, list(args), self.tmp).start()
         self.processes.append(process)
         return process

@@ -16,7 +16,7 @@ extension BackendExecutor {
             if stopping && !isFinishingQueued() {
                 let abandoned = drainAll()
                 condition.unlock()
-                for pending in abandoned { pending.completion(.failure(.unavailable("backend is shutting down"))) }
+                for pending in abandoned { pending.completion(.failure(.unavailable("backend is shutting down")), nil) }
                 condition.lock()
                 if sessions.values.allSatisfy(\.isIdle) {
                     condition.unlock()
@@ -39,7 +39,7 @@ extension BackendExecutor {
             }
             condition.unlock()
             for pending in dropped {
-                pending.completion(.failure(.earlyDrop))
+                pending.completion(.failure(.earlyDrop), nil)
             }
             if let turn { execute(turn) }
             condition.lock()
@@ -80,11 +80,18 @@ extension BackendExecutor {
         let session = turn.session
         let batch = turn.prefixModel == nil ? turn.batch : turn.batch.enumerated()
             .sorted { ($0.element.member, $0.offset) < ($1.element.member, $1.offset) }.map(\.element)
+        let gatherNs = clock.nowNs()
         var input: [Float] = []
         input.reserveCapacity(batch.count * session.members[0].input.elementCount)
         for pending in batch { input.append(contentsOf: pending.input) }
 
         let startedNs = clock.nowNs()
+        var splitNs: Int64 = 0
+        func timedSplit(_ outputs: any ModelOutputs, rows: Int, spec: ModelSpec) throws -> [InferenceOutcome] {
+            let splitStartNs = clock.nowNs()
+            defer { splitNs += clock.nowNs() - splitStartNs }
+            return try self.split(outputs, rows: rows, spec: spec)
+        }
         var outcomes: [InferenceOutcome] = []
         outcomes.reserveCapacity(batch.count)
         do {
@@ -96,12 +103,12 @@ extension BackendExecutor {
                     var end = start
                     while end < batch.count, batch[end].member == member { end += 1 }
                     let outputs = try turn.models[member].run(on: features, rows: start..<end)
-                    outcomes += try split(outputs, rows: end - start, spec: session.members[member])
+                    outcomes += try timedSplit(outputs, rows: end - start, spec: session.members[member])
                     start = end
                 }
             } else {
                 let outputs = try input.withUnsafeBufferPointer { try turn.models[0].run($0, batch: batch.count) }
-                outcomes = try split(outputs, rows: batch.count, spec: session.members[0])
+                outcomes = try timedSplit(outputs, rows: batch.count, spec: session.members[0])
             }
         } catch {
             outcomes = Array(repeating: .failure(.internalError("\(error)")), count: batch.count)
@@ -113,7 +120,9 @@ extension BackendExecutor {
         session.observed.record(batch: batch.count, durationNs: durationNs)
         statistics.record(batch: batch.count, durationNs: durationNs, outcomes: outcomes)
         condition.unlock()
-        for (pending, outcome) in zip(batch, outcomes) { pending.completion(outcome) }
+        let timing = BatchTiming(batchSize: batch.count, computeInputNs: startedNs - gatherNs,
+                                 computeInferNs: durationNs - splitNs, computeOutputNs: splitNs)
+        for (pending, outcome) in zip(batch, outcomes) { pending.completion(outcome, timing) }
     }
 
     /// Metrics of one batch, on the device thread outside the lock: its requests' queue times, its size, its

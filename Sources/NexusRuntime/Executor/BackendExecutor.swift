@@ -66,6 +66,11 @@ public final class BackendExecutor: @unchecked Sendable {
     /// Accepts a request or answers it at once (unknown session, full queue, stopping). `completion` runs
     /// exactly once, on a worker or the device thread: keep it short.
     public func submit(_ request: InferenceRequest, completion: @escaping @Sendable (InferenceOutcome) -> Void) {
+        submit(request, timed: { outcome, _ in completion(outcome) })
+    }
+
+    /// `submit`, with how the batch that answered the request ran (nil when it never ran in a batch).
+    public func submit(_ request: InferenceRequest, timed completion: @escaping @Sendable (InferenceOutcome, BatchTiming?) -> Void) {
         condition.lock()
         let refusal: InferenceError?
         var target: (session: ExecutorSession, member: Int)?
@@ -89,7 +94,7 @@ public final class BackendExecutor: @unchecked Sendable {
         if let refusal { statistics.record(refusal) }
         condition.unlock()
         guard let target else {
-            completion(.failure(refusal!))
+            completion(.failure(refusal!), nil)
             return
         }
         let spec = target.session.members[target.member]
@@ -116,7 +121,7 @@ public final class BackendExecutor: @unchecked Sendable {
             condition.unlock()
             if let failure {
                 count(failure)
-                completion(.failure(failure))
+                completion(.failure(failure), nil)
             }
         }
         if let pool { pool.submit(decode) } else { decode() }

@@ -9,7 +9,7 @@ final class ExecutorSession {
         var member: Int
         /// When it joined the queue (decoded), on the executor's clock: its queue time ends when its batch starts.
         var queuedNs: Int64
-        var completion: @Sendable (InferenceOutcome) -> Void
+        var completion: @Sendable (InferenceOutcome, BatchTiming?) -> Void
     }
 
     var entry: ModelTable.Entry

@@ -219,11 +219,12 @@ struct BackendService: Nexus_Cluster_Backend.SimpleServiceProtocol {
                 for message in batch.requests {
                     outbox.expect()
                     let id = message.id
-                    server.executor.submit(server.request(message, receivedNs: now)) { outcome in
+                    server.executor.submit(server.request(message, receivedNs: now), timed: { outcome, timing in
                         var reply = server.reply(id: id, outcome: outcome)
                         reply.backendNs = server.clock.nowNs() - now
+                        if let timing { reply.setBatchTiming(timing) }
                         outbox.add(reply)
-                    }
+                    })
                 }
             }
             if case .failed = ending {

@@ -34,6 +34,9 @@ struct ApplicationResult: Sendable {
     /// backend held it (what `nexus_timing` reports).
     var callNs: Int64 = 0
     var backendNs: Int64 = 0
+    /// The batches its calls ran in (Triton's statistics), and the calls' time queued on backends.
+    var batches: [BatchTiming] = []
+    var queueNs: Int64 = 0
 }
 
 /// Runs one request through its application's tree (DESIGN.md §3.6): each stage's calls go out as soon as
@@ -52,12 +55,15 @@ struct ApplicationRunner: Sendable {
         /// The successful attempt's round trip from the frontend, and the backend's own share of it.
         var callNs: Int64 = 0
         var backendNs: Int64 = 0
+        var timing: BatchTiming?
     }
 
     var application: ServedApplication { served.served }
     var models: [String: ModelInterface] { served.models }
 
-    func run(input: CallInput, arrivalNs: Int64) async -> Result<ApplicationResult, InferenceError> {
+    /// `deadlineCapNs`: a deadline the client asked for (Triton's `timeout`); each stage's deadline is the
+    /// earlier of its own and this, so a client can tighten the SLO but never loosen it.
+    func run(input: CallInput, arrivalNs: Int64, deadlineCapNs: Int64 = .max) async -> Result<ApplicationResult, InferenceError> {
         let stages = application.spec.stages
         guard let bindings = routes.bindings(keys: served.stageKeys), bindings.allSatisfy({ !$0.sessionID.isEmpty }) else {
             let missing = served.stageKeys.first { (routes.binding(key: $0)?.sessionID ?? "").isEmpty } ?? application.name
@@ -65,7 +71,7 @@ struct ApplicationRunner: Sendable {
         }
         let parents = application.spec.parentIndices
         let offsets = StageDeadlines.offsetsNs(budgetsMs: bindings.map(\.budgetMs), parents: parents)
-        let (stageBindings, stageDeadlines) = (bindings, offsets.map { arrivalNs + $0 })
+        let (stageBindings, stageDeadlines) = (bindings, offsets.map { min(arrivalNs + $0, deadlineCapNs) })
         let progress = RunProgress(stageCount: stages.count)
 
         // A task group only where there are two or more things to wait for: a one-stage application with
@@ -112,6 +118,10 @@ struct ApplicationRunner: Sendable {
             for call in calls {
                 result.callNs += call.callNs
                 result.backendNs += call.backendNs
+                if let timing = call.timing {
+                    result.batches.append(timing)
+                    result.queueNs += max(0, call.backendNs - timing.computeNs)
+                }
                 result.simulated = result.simulated || call.simulated
             }
             guard let model = models[stage.model] else { continue }

@@ -27,18 +27,21 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
         /// A call still unanswered this long after its budget ran out breaks its link: the backend is gone or
         /// cut off (a live one answers every call by then, with a result or an early drop).
         public var unansweredGraceNs: Int64
+        /// Where to serve the HTTP/REST protocol (Triton's HTTP API, `HTTPFrontend`); nil: not at all.
+        public var httpListen: HostPort?
 
         public static let defaultUnansweredGraceNs: Int64 = 200_000_000
 
         public init(listen: HostPort, advertise: String?, scheduler: SchedulerAddress,
                     limits: TransportLimits = .defaults, drain: DrainDeadline = DrainDeadline(timeoutNs: DrainDeadline.defaultTimeoutNs),
-                    unansweredGraceNs: Int64 = defaultUnansweredGraceNs) {
+                    unansweredGraceNs: Int64 = defaultUnansweredGraceNs, httpListen: HostPort? = nil) {
             self.listen = listen
             self.advertise = advertise
             self.scheduler = scheduler
             self.limits = limits
             self.drain = drain
             self.unansweredGraceNs = unansweredGraceNs
+            self.httpListen = httpListen
         }
     }
 
@@ -51,6 +54,7 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
     let baseLogger = Logger(label: "frontend")
     let identity = NodeIdentity()
     let bound = BoundAddress()
+    let httpBound = BoundAddress()
     let clock = MonotonicClock()
     let routes = FrontendRoutes()
     let links: BackendLinks
@@ -73,8 +77,10 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
     var logger: Logger { identity.tag(baseLogger) }
     public var description: String { baseLogger.label }
 
-    /// The frontend and its control loop, in the order a service group runs them.
-    public var services: [any Service] { [self, controlLoop] }
+    /// The frontend and its control loop, in the order a service group runs them; the HTTP/REST listener
+    /// first, so that on shutdown it stops last: while the frontend drains, HTTP requests get 503 as gRPC's
+    /// get UNAVAILABLE.
+    public var services: [any Service] { (httpService.map { [$0] } ?? []) + [self, controlLoop] }
 
     /// Waits until `run` has bound (port 0 resolved).
     public func listeningAddress() async throws -> HostPort { try await bound.value() }
@@ -172,7 +178,8 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
     var applicationNames: [String] { catalog.withLock { $0.applications.keys.sorted() } }
     var isRegistered: Bool { catalog.withLock { $0.registered } }
 
-    func run(_ application: FrontendApplication, input: CallInput, arrivalNs: Int64) async -> Result<ApplicationResult, InferenceError> {
+    func run(_ application: FrontendApplication, input: CallInput, arrivalNs: Int64,
+             deadlineCapNs: Int64 = .max) async -> Result<ApplicationResult, InferenceError> {
         let name = application.name
         let root = application.served.spec.parentIndices.firstIndex { $0 == nil } ?? 0
         let capacity = Admission.capacity(plannedRatePerSecond: routes.plannedRatePerSecond(rootKey: application.stageKeys[root]),
@@ -185,7 +192,7 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
             return await self.call(stageKey: application.stageKeys[stage], session: session, model: model, input: input,
                                    deadlineNs: deadline)
         }, routes: routes)
-        return await runner.run(input: input, arrivalNs: arrivalNs)
+        return await runner.run(input: input, arrivalNs: arrivalNs, deadlineCapNs: deadlineCapNs)
     }
 
     /// One model call of stage `stageKey` ("application/stage"): to the session's next backend by weighted
@@ -221,7 +228,7 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
                 var outputs: [String: (shape: [Int], bytes: Data)] = [:]
                 for output in reply.outputs { outputs[output.name] = (output.shape.map(Int.init), output.data) }
                 return .success(.init(outputs: outputs, simulated: reply.runtime == "simulated",
-                                      callNs: clock.nowNs() - sentNs, backendNs: reply.backendNs))
+                                      callNs: clock.nowNs() - sentNs, backendNs: reply.backendNs, timing: reply.batchTiming))
             case let .reply(reply):
                 let error = InferenceError(statusCode: reply.code, message: reply.message)
                 guard case .unavailable = error else {
@@ -248,29 +255,9 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
     func record(application: String, result: Result<ApplicationResult, InferenceError>, durationNs: Int64) {
         statistics.withLock { stats in
             var entry = stats[application, default: ApplicationStatistics()]
-            entry.record(success: (try? result.get()) != nil, durationNs: durationNs, nowNs: clock.nowNs())
+            entry.record(result, durationNs: durationNs)
             stats[application] = entry
         }
-    }
-}
-
-/// Per-application counters for ModelStatistics.
-struct ApplicationStatistics: Sendable {
-    var successCount: UInt64 = 0
-    var successNs: UInt64 = 0
-    var failCount: UInt64 = 0
-    var failNs: UInt64 = 0
-    var lastInferenceMs: UInt64 = 0
-
-    mutating func record(success: Bool, durationNs: Int64, nowNs: Int64) {
-        if success {
-            successCount += 1
-            successNs += UInt64(max(0, durationNs))
-        } else {
-            failCount += 1
-            failNs += UInt64(max(0, durationNs))
-        }
-        lastInferenceMs = UInt64(Date().timeIntervalSince1970 * 1000)
     }
 }
 

@@ -1,9 +1,10 @@
 import GRPCCore
 import NexusRuntime
 
-// The one mapping from Nexus's errors to gRPC status codes (DESIGN.md §4). Handlers throw these errors as
-// they are and grpc-swift turns them into statuses through `RPCErrorConvertible`; a ModelStreamInfer
-// answer names the code with `RPCError.Code.name`; the frontend <-> backend wire carries the numeric code.
+// The one mapping from Nexus's errors to gRPC status codes and HTTP statuses (DESIGN.md §4). Handlers throw
+// these errors as they are and grpc-swift turns them into statuses through `RPCErrorConvertible`; a
+// ModelStreamInfer answer names the code with `RPCError.Code.name`; the frontend <-> backend wire carries the
+// numeric code; the HTTP/REST frontend answers `httpStatusCode`.
 
 extension InferenceError: RPCErrorConvertible {
     public var rpcErrorCode: RPCError.Code {
@@ -39,6 +40,18 @@ extension InferenceError: RPCErrorConvertible {
         case .resourceExhausted?: self = .resourceExhausted(message)
         case .unavailable?: self = .unavailable(message)
         default: self = .internalError(message)
+        }
+    }
+
+    /// The HTTP status of the same error on the HTTP/REST protocol (Triton's choices for the KServe v2 API).
+    public var httpStatusCode: Int {
+        switch self {
+        case .invalidArgument: return 400
+        case .notFound: return 404
+        case .resourceExhausted: return 429
+        case .unavailable: return 503
+        case .deadlineExceeded: return 504
+        case .internalError: return 500
         }
     }
 

@@ -1,0 +1,110 @@
+import Foundation
+import NexusCore
+import NexusProtocol
+import NexusRuntime
+
+/// The protocol-neutral half of the Open Inference Protocol (DESIGN.md §4): lookups, checks and dispatch
+/// that gRPC (`InferenceService`) and HTTP/REST (`HTTPInferenceRoutes`) both call, so the two protocols
+/// answer the same request with the same error and the same text. Requests and answers are the protocol's
+/// messages: HTTP decodes its JSON and binary tensors into an `Inference_ModelInferRequest` first.
+struct InferenceCore: Sendable {
+    let frontend: FrontendServer
+
+    /// Each application has one version; "" (a client that names none) means it.
+    static let version = "1"
+
+    /// What a request gets while the frontend drains.
+    static let draining = InferenceError.unavailable(
+        "the frontend is shutting down (draining): it takes no new requests; send them to another frontend")
+
+    /// A draining frontend is not ready: load balancers and clients stop sending to it.
+    var isServerReady: Bool { frontend.isRegistered && !frontend.gate.isDraining }
+
+    func isReady(_ application: FrontendApplication) -> Bool {
+        !frontend.gate.isDraining && frontend.routes.isReady(application: application.served)
+    }
+
+    /// The application `name`, at `version` ("" or "1": an application has one version).
+    func lookup(_ name: String, version: String = "") throws(InferenceError) -> FrontendApplication {
+        guard let found = frontend.application(named: name) else { throw notFound(name) }
+        guard version.isEmpty || version == Self.version else {
+            throw .notFound("application '\(found.name)' has no version '\(ClientText.quote(version))' (versions: \(Self.version))")
+        }
+        return found
+    }
+
+    func notFound(_ name: String) -> InferenceError {
+        let served = frontend.applicationNames
+        return .notFound("application '\(ClientText.quote(name))' is not served here (served: \(served.isEmpty ? "none yet: not registered with the scheduler" : served.joined(separator: ", ")))")
+    }
+
+    func rootModel(_ application: FrontendApplication) throws(InferenceError) -> ModelInterface {
+        guard let root = application.root else {
+            throw .internalError("application '\(application.name)' has no root model known to this frontend")
+        }
+        return root
+    }
+
+    /// One request, counted by the drain gate: refused with UNAVAILABLE once the frontend drains.
+    func admitAndInfer(_ request: Inference_ModelInferRequest) async -> Result<Inference_ModelInferResponse, InferenceError> {
+        guard frontend.gate.enter() else { return .failure(Self.draining) }
+        defer { frontend.gate.leave() }
+        return await infer(request)
+    }
+
+    /// Checks the request, runs its application, records its statistics and builds the answer.
+    func infer(_ request: Inference_ModelInferRequest) async -> Result<Inference_ModelInferResponse, InferenceError> {
+        let arrival = frontend.clock.nowNs()
+        guard let application = frontend.application(named: request.modelName) else {
+            return .failure(notFound(request.modelName))
+        }
+        application.metrics.inFlight.increment()
+        defer { application.metrics.inFlight.decrement() }
+        let result: Result<ApplicationResult, InferenceError>
+        do throws(InferenceError) {
+            _ = try lookup(request.modelName, version: request.modelVersion)
+            let root = try rootModel(application)
+            let input = try OIPRequest.input(of: request, root: root, checkSpec: application.rootCheckSpec ?? root.checkSpec)
+            if let unknown = request.outputs.first(where: { !application.outputNames.contains($0.name) }) {
+                throw .invalidArgument("outputs: '\(ClientText.quote(unknown.name))' is not an output of '\(application.name)' (outputs: \(application.outputNames.sorted().joined(separator: ", ")))")
+            }
+            let parameters = try TritonParameters(request.parameters)
+            result = await frontend.run(application, input: input, arrivalNs: arrival,
+                                        deadlineCapNs: parameters.deadlineNs(arrivalNs: arrival))
+        } catch {
+            result = .failure(error)
+        }
+        let frontendNs = frontend.clock.nowNs() - arrival
+        frontend.record(application: application.name, result: result, durationNs: frontendNs)
+        application.metrics.record(RequestOutcome(result), durationNs: frontendNs)
+        return result.map { answer(request, application: application, result: $0, frontendNs: frontendNs) }
+    }
+
+    func answer(_ request: Inference_ModelInferRequest, application: FrontendApplication, result answer: ApplicationResult,
+                frontendNs: Int64) -> Inference_ModelInferResponse {
+        let kept = request.outputs.isEmpty ? answer.outputs : answer.outputs.filter { output in request.outputs.contains { $0.name == output.name } }
+        return .with { response in
+            response.modelName = application.name
+            response.modelVersion = Self.version
+            response.id = request.id
+            response.outputs = kept.map { output in
+                .with {
+                    $0.name = output.name
+                    $0.datatype = "FP32"
+                    $0.shape = output.shape.map(Int64.init)
+                }
+            }
+            response.rawOutputContents = kept.map(\.values)
+            response.parameters[NexusParameters.runtime] = answer.simulated ? Self.simulatedParameter : Self.torchParameter
+            response.parameters[NexusParameters.latencySLOMs] = .with { $0.doubleParam = application.served.spec.latencySLOMs }
+            if request.parameters[NexusParameters.timing]?.boolParam == true {
+                response.parameters[NexusParameters.frontendNs] = .with { $0.int64Param = frontendNs }
+                response.parameters[NexusParameters.callNs] = .with { $0.int64Param = answer.callNs }
+                response.parameters[NexusParameters.backendNs] = .with { $0.int64Param = answer.backendNs }
+            }
+        }
+    }
+
+    static let simulatedParameter = Inference_InferParameter.with { $0.stringParam = "simulated" }
+    static let torchParameter = Inference_InferParameter.with { $0.stringParam = "torch" }
+}

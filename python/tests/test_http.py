@@ -328,6 +328,30 @@ class SimulatedHTTPTest(HTTPTestBase):
         finally:
             grpc.close()
 
+    def test_grpc_client_deadline_tightens_the_requests_deadline(self):
+        """A gRPC deadline (grpc-timeout) far under the SLO: the frontend gives the stages that deadline, so the
+        request fails on the server side too (counted as a failure) instead of running to an OK nobody reads."""
+        grpc = grpcclient.InferenceServerClient(self.server.grpc_url)
+        try:
+            tensor = grpcclient.InferInput("input", [1, 3, 32, 32], "FP32")
+            tensor.set_data_from_numpy(image(12))
+
+            def counts():
+                stats = self.client.get_inference_statistics(APP)["model_stats"][0]["inference_stats"]
+                return stats["success"]["count"], stats["fail"]["count"]
+            success, fail = counts()
+            with self.assertRaises(InferenceServerException) as raised:
+                grpc.infer(APP, [tensor], client_timeout=0.0005)
+            self.assertEqual(raised.exception.status(), "StatusCode.DEADLINE_EXCEEDED")
+            deadline = time.monotonic() + 10
+            while counts() == (success, fail) and time.monotonic() < deadline:
+                time.sleep(0.05)   # polling the server's own count, bounded
+            self.assertEqual(counts(), (success, fail + 1), "the server ran the request past the client's deadline")
+            # A client deadline beyond the SLO changes nothing: answered.
+            self.assertEqual(grpc.infer(APP, [tensor], client_timeout=60).get_response().model_name, APP)
+        finally:
+            grpc.close()
+
     def test_stats_version_lookup_as_perf_analyzer_does(self):
         """perf_analyzer without -x finds the version whose queue count rose during its measurement."""
         before = self.client.get_inference_statistics(APP)["model_stats"][0]["inference_stats"]["queue"]["count"]

@@ -46,14 +46,18 @@ struct InferenceCore: Sendable {
     }
 
     /// One request, counted by the drain gate: refused with UNAVAILABLE once the frontend drains.
-    func admitAndInfer(_ request: Inference_ModelInferRequest) async -> Result<Inference_ModelInferResponse, InferenceError> {
+    func admitAndInfer(_ request: Inference_ModelInferRequest,
+                       transportDeadlineNs: Int64 = .max) async -> Result<Inference_ModelInferResponse, InferenceError> {
         guard frontend.gate.enter() else { return .failure(Self.draining) }
         defer { frontend.gate.leave() }
-        return await infer(request)
+        return await infer(request, transportDeadlineNs: transportDeadlineNs)
     }
 
     /// Checks the request, runs its application, records its statistics and builds the answer.
-    func infer(_ request: Inference_ModelInferRequest) async -> Result<Inference_ModelInferResponse, InferenceError> {
+    /// `transportDeadlineNs`: the client's own deadline (gRPC's `grpc-timeout`); like Triton's `timeout`
+    /// parameter it can only tighten the application's SLO.
+    func infer(_ request: Inference_ModelInferRequest,
+               transportDeadlineNs: Int64 = .max) async -> Result<Inference_ModelInferResponse, InferenceError> {
         let arrival = frontend.clock.nowNs()
         guard let application = frontend.application(named: request.modelName) else {
             return .failure(notFound(request.modelName))
@@ -70,7 +74,7 @@ struct InferenceCore: Sendable {
             }
             let parameters = try TritonParameters(request.parameters)
             result = await frontend.run(application, input: input, arrivalNs: arrival,
-                                        deadlineCapNs: parameters.deadlineNs(arrivalNs: arrival))
+                                        deadlineCapNs: min(parameters.deadlineNs(arrivalNs: arrival), transportDeadlineNs))
         } catch {
             result = .failure(error)
         }

@@ -45,6 +45,15 @@ struct InferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol {
         try await core.admitAndInfer(request).get()
     }
 
+    /// The unary call with its metadata: a client's gRPC deadline (`grpc-timeout`) tightens the request's
+    /// deadline as Triton's `timeout` parameter does, counted from the moment the call reached this handler.
+    func modelInfer(request: ServerRequest<Inference_ModelInferRequest>,
+                    context: ServerContext) async throws -> ServerResponse<Inference_ModelInferResponse> {
+        let timeout = Array(request.metadata[stringValues: GRPCTimeout.header]).first
+        let deadlineNs = GRPCTimeout.deadlineNs(timeout, arrivalNs: frontend.clock.nowNs())
+        return ServerResponse(message: try await core.admitAndInfer(request.message, transportDeadlineNs: deadlineNs).get())
+    }
+
     func modelStreamInfer(request: RPCAsyncSequence<Inference_ModelInferRequest, any Error>,
                           response: RPCWriter<Inference_ModelStreamInferResponse>, context: ServerContext) async throws {
         // Requests run concurrently and answer as they finish (matched by the echoed id); an error is an

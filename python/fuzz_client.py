@@ -22,7 +22,7 @@ import threading
 import grpc
 from tritonclient.grpc import service_pb2, service_pb2_grpc
 
-FIELD_WORDS = ("inputs", "raw_input_contents", "shape", "datatype", "contents", "input '", "model", "message")
+FIELD_WORDS = ("inputs", "raw_input_contents", "shape", "datatype", "contents", "input '", "message")
 DTYPE_BYTES = {"FP32": 4, "FP16": 2, "UINT8": 1, "INT32": 4, "INT64": 8, "FP64": 8}
 
 
@@ -152,7 +152,9 @@ def judge(kind, code, details, max_error_bytes):
         return f"{kind} request answered OK"
     if len(details.encode()) > max_error_bytes:
         return f"error of {len(details.encode())} bytes ({code}): {details[:200]}"
-    if code in ("INVALID_ARGUMENT", "NOT_FOUND") and not any(w in details for w in FIELD_WORDS):
+    if code == "NOT_FOUND" and not details.startswith("model name '"):
+        return f"NOT_FOUND does not name the model name: {details[:200]}"
+    if code == "INVALID_ARGUMENT" and not any(w in details for w in FIELD_WORDS):
         return f"error names no field ({code}): {details[:200]}"
     return None
 

@@ -6,6 +6,7 @@
 #   tests/hosts/partition_backend.sh [RATE=300] [SECONDS=30] [PARTITION=10]
 source "$(dirname "$0")/lib.sh"
 RATE=${1:-300}; SECONDS_RUN=${2:-30}; PARTITION=${3:-10}
+MAX_FAILED_PERCENT=${MAX_FAILED_PERCENT:-1}   # the issue's goal; CI allows more while the goal is not met
 hosts_require
 trap hosts_cleanup EXIT
 hosts_setup
@@ -26,4 +27,4 @@ if [ "$rejoined" = true ]; then
 fi
 summary=$(hosts_summary partition_backend "$TB_DIR/bench.json" "{\"partitionSeconds\": $PARTITION, \"rejoined\": $rejoined, \"servesAgain\": $served}")
 echo "$summary"
-/usr/bin/python3 -c 'import json,sys; s=json.loads(sys.argv[1]); sys.exit(0 if s["failedPercent"] <= 1 and s["rejoined"] and s["servesAgain"] else 3)' "$summary"
+/usr/bin/python3 -c 'import json,sys; s=json.loads(sys.argv[1]); sys.exit(0 if s["failedPercent"] <= float(sys.argv[2]) and s["rejoined"] and s["servesAgain"] else 3)' "$summary" "$MAX_FAILED_PERCENT"

@@ -103,10 +103,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "NexusCoreTests", dependencies: ["NexusCore", "NexusTestSupport"]),
-        .testTarget(name: "NexusConfigTests", dependencies: ["NexusConfig"]),
-        .testTarget(name: "NexusRuntimeTests", dependencies: ["NexusRuntime", "NexusConfig"]),
+        .testTarget(name: "NexusConfigTests", dependencies: ["NexusConfig", "NexusCore", "NexusTestSupport"]),
+        .testTarget(name: "NexusRuntimeTests", dependencies: ["NexusRuntime", "NexusConfig", "NexusTestSupport"]),
         .testTarget(name: "NexusServerTests", dependencies: [
-            "NexusServer", "NexusConfig", "NexusRuntime", "NexusProtocol", "NexusCore",
+            "NexusServer", "NexusConfig", "NexusRuntime", "NexusProtocol", "NexusCore", "NexusTestSupport",
             .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTP2", package: "swift-nio-http2"), .product(name: "NIOHPACK", package: "swift-nio-http2"),
             .product(name: "GRPCCore", package: "grpc-swift-2"), .product(name: "Logging", package: "swift-log"),

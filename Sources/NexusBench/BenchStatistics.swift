@@ -82,6 +82,9 @@ public struct BenchStatistics: Sendable {
     /// Of OK responses that carried `BenchTiming`.
     public private(set) var hops = BenchHops()
     public private(set) var closed = false
+    /// When each measured OK response arrived (ns from the start), for the longest stretch without one
+    /// (`BenchStatistics+Outage`): a failover shows there even when every request is eventually answered.
+    public private(set) var okCompletionsNs: [Int64] = []
 
     public init(windowStartNs: Int64, windowEndNs: Int64, sloMs: Double?) {
         precondition(windowEndNs > windowStartNs, "empty measurement window")
@@ -109,6 +112,7 @@ public struct BenchStatistics: Sendable {
             errorExamples.merge(part.errorExamples) { first, _ in first }
             latency.merge(part.latency)
             hops.merge(part.hops)
+            okCompletionsNs += part.okCompletionsNs
             closed = closed || part.closed
         }
         let slos = Set(parts.compactMap(\.sloNs))
@@ -142,6 +146,7 @@ public struct BenchStatistics: Sendable {
         guard isMeasured(scheduledNs) else { return }
         let latencyNs = completedNs - scheduledNs
         ok += 1
+        okCompletionsNs.append(completedNs)
         latency.record(latencyNs)
         if let sloNs, latencyNs <= sloNs { withinSLO += 1 }
         if reply.simulated { simulated += 1 }

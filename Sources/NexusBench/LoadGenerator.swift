@@ -98,6 +98,9 @@ public struct BenchReport: Sendable, Encodable {
     /// With several applications (`nexus bench --workload`): the name of this part, and each part's report.
     @NullEncoded public var application: String? = nil
     @NullEncoded public var applications: [BenchReport]? = nil
+    /// The longest time in the measured window (and its drain) with no OK response arriving: the outage a
+    /// client saw. Null when there was no OK response at all.
+    @NullEncoded public var longestGapWithoutOKMs: Double? = nil
 
     public func meets(fraction: Double) -> Bool {
         sloKnown && sent + notSent > 0 && Double(withinSLO) >= fraction * Double(sent + notSent)

@@ -158,7 +158,7 @@ public struct OpenLoop: Sendable {
                   let backend = latency(hops.backend) else { return nil }
             return BenchReport.Hops(client: client, frontend: frontend, link: link, backend: backend, count: Int(hops.client.count))
         }
-        return BenchReport(
+        var report = BenchReport(
             ratePerSecond: ratePerSecond, durationSeconds: durationSeconds, warmupSeconds: warmupSeconds,
             sent: statistics.sent, notSent: statistics.notSent, completedOK: statistics.ok, withinSLO: statistics.withinSLO,
             withinSLOFraction: statistics.withinSLOFraction, sloKnown: statistics.sloKnown, unanswered: statistics.unanswered,
@@ -168,6 +168,8 @@ public struct OpenLoop: Sendable {
             throughputPerSecond: Double(statistics.ok) / statistics.windowSeconds,
             latency: latency(statistics.latency), simulatedFraction: statistics.simulatedFraction,
             sendLag: sendLag.flatMap(latency), clientCPUCores: cpuCores, hops: hops(statistics.hops))
+        report.longestGapWithoutOKMs = statistics.longestGapWithoutOKNs.map { Double($0) / 1e6 }
+        return report
     }
 }
 

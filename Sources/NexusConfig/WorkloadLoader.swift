@@ -14,7 +14,24 @@ public struct LoadedWorkload: Sendable {
 public enum WorkloadLoader {
     /// `profileColumn` overrides the file's `profileColumn` key.
     public static func load(path: String, profileColumn override: ProfileColumn? = nil) throws -> LoadedWorkload {
-        let document = try YAMLDocument(text: try TextFile.read(path, what: "workload"), path: path)
+        let workload = try parse(text: try TextFile.read(path, what: "workload"), path: path)
+        let column = override ?? workload.profileColumn.map(ProfileColumn.init) ?? .graphP99
+        let profilesPath = try resolveProfiles(workload.profiles, workloadPath: path)
+        let table = try ProfileLoader.load(path: profilesPath, column: column)
+        let curves = ModelCurves(table: table)
+        for (a, app) in workload.applications.enumerated() {
+            for (s, stage) in app.stages.enumerated() where table.profiles[stage.model] == nil {
+                throw WorkloadError(source: path, path: "applications[\(a)].stages[\(s)].model",
+                                    message: "'\(stage.model)' has no profile in \(profilesPath) (profiled: \(table.modelNames.joined(separator: ", ")))")
+            }
+        }
+        return LoadedWorkload(workload: workload, path: path, profilesPath: profilesPath, curves: curves, profileColumn: column)
+    }
+
+    /// The workload file's text, checked key by key (unknown keys, types, ranges) but without its profiles:
+    /// what `load` reads before it opens any other file, and what the fuzz test feeds mutated text.
+    public static func parse(text: String, path: String) throws -> Workload {
+        let document = try YAMLDocument(text: text, path: path)
         try document.requireKnownKeys(Workload.knownKeys, at: document.root, path: "")
         for (a, app) in document.items(of: document.root, key: "applications").enumerated() {
             try document.requireKnownKeys(ApplicationSpec.knownKeys, at: app, path: "applications[\(a)]")
@@ -27,18 +44,7 @@ public enum WorkloadLoader {
         }
         let workload = try document.decode(Workload.self)
         try workload.validate(source: path)
-
-        let column = override ?? workload.profileColumn.map(ProfileColumn.init) ?? .graphP99
-        let profilesPath = try resolveProfiles(workload.profiles, workloadPath: path)
-        let table = try ProfileLoader.load(path: profilesPath, column: column)
-        let curves = ModelCurves(table: table)
-        for (a, app) in workload.applications.enumerated() {
-            for (s, stage) in app.stages.enumerated() where table.profiles[stage.model] == nil {
-                throw WorkloadError(source: path, path: "applications[\(a)].stages[\(s)].model",
-                                    message: "'\(stage.model)' has no profile in \(profilesPath) (profiled: \(table.modelNames.joined(separator: ", ")))")
-            }
-        }
-        return LoadedWorkload(workload: workload, path: path, profilesPath: profilesPath, curves: curves, profileColumn: column)
+        return workload
     }
 
     /// Profiles are named relative to the workload's folder or, as in `data/workloads/`, its parent.

@@ -221,7 +221,7 @@ class SimulatedHTTPTest(HTTPTestBase):
 
     def test_404_unknown_application_or_version(self):
         message = self.assertStatus(404, lambda: self.client.get_model_metadata("nope"))
-        self.assertEqual(message, f"application 'nope' is not served here (served: {APP})")
+        self.assertEqual(message, f"model name 'nope': no such application is served here (served: {APP})")
         self.assertStatus(404, lambda: self.client.get_model_config(APP, model_version="2"))
         self.assertStatus(404, lambda: self.client.infer(APP, http_inputs(image(5), True)[0], model_version="2"))
         self.assertFalse(self.client.is_model_ready("nope"))

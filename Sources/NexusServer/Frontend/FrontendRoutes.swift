@@ -10,7 +10,11 @@ import Synchronization
 /// them, or says they live: `restore`), and a call with no backend left can wait for that update.
 final class FrontendRoutes: Sendable {
     struct State {
+        /// Counts the updates applied here: what waiting calls compare, so it only grows.
         var version: UInt64 = 0
+        /// The scheduler's version of the last update applied; older ones are stale. A restarted scheduler
+        /// numbers its plans from 1 again, so registering with a scheduler resets it (`expectNewScheduler`).
+        var schedulerVersion: UInt64 = 0
         var bindings: [String: StageBinding] = [:]
         var routers: [String: DeficitRoundRobin<RouteTarget>] = [:]
         var unreachable: Set<UInt64> = []
@@ -23,7 +27,9 @@ final class FrontendRoutes: Sendable {
 
     var version: UInt64 { state.withLock { $0.version } }
 
-    func update(_ message: Nexus_Cluster_RouteUpdate) {
+    /// Applies `message` unless an update with a later version of the same scheduler came first; false then.
+    @discardableResult
+    func update(_ message: Nexus_Cluster_RouteUpdate) -> Bool {
         var bindings: [String: StageBinding] = [:]
         for stage in message.stages {
             bindings[FrontendApplication.stageKey(application: stage.application, stage: stage.stage)] = StageBinding(
@@ -36,14 +42,20 @@ final class FrontendRoutes: Sendable {
                  target.ratePerSecond)
             })
         }
-        let woken = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
-            guard message.version >= state.version else { return [] }
+        let woken = state.withLock { state -> [CheckedContinuation<Bool, Never>]? in
+            guard message.version >= state.schedulerVersion else { return nil }
             let waiters = state.waiters
-            state = State(version: message.version, bindings: bindings, routers: routers, nextWaiter: state.nextWaiter)
+            state = State(version: state.version + 1, schedulerVersion: message.version, bindings: bindings,
+                          routers: routers, nextWaiter: state.nextWaiter)
             return waiters.map(\.continuation)
         }
-        for continuation in woken { continuation.resume(returning: true) }
+        for continuation in woken ?? [] { continuation.resume(returning: true) }
+        return woken != nil
     }
+
+    /// This frontend (re-)registered with a scheduler, which may be a restarted one numbering its updates from
+    /// 1: its next update applies whatever its version. The routes held serve until then.
+    func expectNewScheduler() { state.withLock { $0.schedulerVersion = 0 } }
 
     /// Skips `nodeID` until the next update or `restore`.
     func markUnreachable(_ nodeID: UInt64) { state.withLock { _ = $0.unreachable.insert(nodeID) } }

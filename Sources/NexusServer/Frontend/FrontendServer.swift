@@ -159,11 +159,15 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
         for info in reply.applications { next.applications[info.name] = FrontendApplication(ServedApplication(info), models: models) }
         let names = next.applications.keys.sorted().joined(separator: ", ")
         catalog.withLock { $0 = next }
+        routes.expectNewScheduler()
         logger.info("serving applications: \(names)")
     }
 
     func updateRoutes(_ update: Nexus_Cluster_RouteUpdate) {
-        routes.update(update)
+        guard routes.update(update) else {
+            logger.info("routes version \(update.version): stale (a later version was applied), ignored")
+            return
+        }
         links.retain(addresses: Set(update.routes.flatMap { $0.targets.map(\.address) }))
         let sessions = update.routes.map { route in "\(route.sessionID) -> \(route.targets.map(\.nodeID))" }.joined(separator: ", ")
         logger.info("routes version \(update.version): \(sessions.isEmpty ? "none" : sessions)")

@@ -35,7 +35,7 @@ struct InferenceCore: Sendable {
 
     func notFound(_ name: String) -> InferenceError {
         let served = frontend.applicationNames
-        return .notFound("application '\(ClientText.quote(name))' is not served here (served: \(served.isEmpty ? "none yet: not registered with the scheduler" : served.joined(separator: ", ")))")
+        return .notFound("model name '\(ClientText.quote(name))': no such application is served here (served: \(served.isEmpty ? "none yet: not registered with the scheduler" : served.joined(separator: ", ")))")
     }
 
     func rootModel(_ application: FrontendApplication) throws(InferenceError) -> ModelInterface {

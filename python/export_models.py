@@ -16,7 +16,7 @@ Repository layout written under --repo DIR:
   DIR/_reference/jpeg/           image.jpg (64x48), pixels.u8 (its PIL decode, HWC RGB), image32.jpg,
                                  pixels32.u8 (32x32), meta.json
 
-Usage: python3 python/export_models.py --repo DIR [--set ci|gpu|all] [--models a,b] [--reference N] [--force]
+Usage: python3 python/export_models.py --repo DIR [--set ci|demo|gpu|all] [--models a,b] [--reference N] [--force]
 Works with torch 1.13/torchvision 0.14 and newer (only `weights=None` constructors are used).
 """
 import argparse, json, os, sys, time
@@ -112,16 +112,17 @@ def ssd_backbone():
 def registry():
     tv = torchvision.models
     ci, gpu, both = ("ci",), ("gpu",), ("ci", "gpu")
+    demo = ("ci", "demo")  # demo/run.sh: a classifier, and a detector whose crops feed two heads on one trunk
     s32, s224 = [3, 32, 32], [3, 224, 224]
     t32 = dict(HALF, resize=[32, 32])
     i224 = dict(IMAGENET, resize=[224, 224])
     specs = [
-        Spec("tiny_cnn", ci, tiny_cnn, s32, ["logits"], 256, t32),
-        Spec("tiny_trunk", ci, tiny_trunk, s32, ["features"], 256, t32),
-        Spec("tiny_cars", ci, lambda: nn.Linear(64, 10), s32, ["logits"], 256, t32, "tiny_trunk", [64]),
-        Spec("tiny_faces", ci, lambda: nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 5)),
+        Spec("tiny_cnn", demo, tiny_cnn, s32, ["logits"], 256, t32),
+        Spec("tiny_trunk", demo, tiny_trunk, s32, ["features"], 256, t32),
+        Spec("tiny_cars", demo, lambda: nn.Linear(64, 10), s32, ["logits"], 256, t32, "tiny_trunk", [64]),
+        Spec("tiny_faces", demo, lambda: nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 5)),
              s32, ["logits"], 256, t32, "tiny_trunk", [64]),
-        Spec("tiny_detector", ci, TinyDetector, s32, ["boxes"], 256, t32),
+        Spec("tiny_detector", demo, TinyDetector, s32, ["boxes"], 256, t32),
         Spec("noop", ci, Identity, [16], ["output"], 1024, None),
         Spec("resnet18", both, lambda: tv.resnet18(weights=None), s224, ["logits"], 128, i224),
         Spec("resnet50", gpu, lambda: tv.resnet50(weights=None), s224, ["logits"], 128, i224),
@@ -290,7 +291,8 @@ def main():
                                  epilog="Models: " + ", ".join(
                                      f"{n} ({'/'.join(s.sets)})" for n, s in REGISTRY.items()))
     ap.add_argument("--repo", required=True, help="model repository directory to write")
-    ap.add_argument("--set", default="ci", choices=["ci", "gpu", "all"], help="model set (default ci)")
+    ap.add_argument("--set", default="ci", choices=["ci", "demo", "gpu", "all"],
+                    help="model set (default ci; demo: the five tiny models demo/run.sh serves)")
     ap.add_argument("--models", help="comma-separated model names; overrides --set (heads pull in their prefix)")
     ap.add_argument("--reference", type=int, default=4, metavar="N",
                     help="reference samples per model under REPO/_reference (default 4; 0 disables)")

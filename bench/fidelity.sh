@@ -5,15 +5,19 @@
 #   simulated: nexus simulate --workload W --gpus 16 --time-scale K --find-max-rate
 #   real:      nexus serve --workload W --backends 16 --time-scale K  (scheduler, frontend and 16 SIMULATED
 #              backends talking gRPC over 127.0.0.1) driven by nexus bench --workload W --find-max-rate
-# then one steady run at the real maximum to read the CPU each process used. Prints one line per workload:
+# then one steady run at the real maximum to read the CPU each process used. Each rate the search tries on the
+# real cluster starts with WARMUP seconds at that rate, long enough for the scheduler to re-plan for it (a rise
+# re-plans within a beacon, a fall waits for the 10 s rate average): the simulator measures every rate from a
+# plan sized for it, so a short warm-up measures the re-planning transient instead (3 s: game 0.71, traffic
+# 0.81 of the simulated maximum, measured). Prints one line per workload:
 #   workload K simulated_max real_max ratio serve_cpu_cores bench_cpu_cores
-# Usage: bench/fidelity.sh [WORKLOAD...]   (env: K=100 DURATION=15 WARMUP=3 BACKENDS=16 PRECISION=0.02
+# Usage: bench/fidelity.sh [WORKLOAD...]   (env: K=100 DURATION=15 WARMUP=12 BACKENDS=16 PRECISION=0.02
 # POLICY=nexus NEXUS_BIN=.build/release/nexus OUT=out/fidelity). Needs a release build:
 #   swift build -c release --product nexus
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NEXUS=${NEXUS_BIN:-.build/release/nexus}
-K=${K:-100}; DURATION=${DURATION:-15}; WARMUP=${WARMUP:-3}; BACKENDS=${BACKENDS:-16}; PRECISION=${PRECISION:-0.02}
+K=${K:-100}; DURATION=${DURATION:-15}; WARMUP=${WARMUP:-12}; BACKENDS=${BACKENDS:-16}; PRECISION=${PRECISION:-0.02}
 OUT=${OUT:-out/fidelity}
 mkdir -p "$OUT"
 [ $# -gt 0 ] || set -- game traffic

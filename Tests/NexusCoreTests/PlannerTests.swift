@@ -108,6 +108,25 @@ import Testing
         #expect(abs(a.ratePerSecond / a.demandRatePerSecond - b.ratePerSecond / b.demandRatePerSecond) < 1e-12)
         #expect(planner.plan(demands, maxBackends: 0).gpus == 0)
     }
+
+    /// Two sessions that cannot share a device (600 MB each on 1,000 MB) on one backend: no fraction of both
+    /// fits, so sharing evenly would plan nothing; the cheaper one is planned whole and the other named.
+    @Test func sessionsThatCannotShareTheOnlyBackendLeaveOneServedAndTheOtherNamed() {
+        let small = Planner(config: PlannerConfig(gpuMemoryMB: 1000, rateHeadroom: 0))
+        let demands = [
+            TestCurves.demand("big", curve: curve, budgetMs: 20, ratePerSecond: 700),
+            TestCurves.demand("light", curve: curve, budgetMs: 20, ratePerSecond: 100),
+        ]
+        let plan = small.plan(demands, maxBackends: 1)
+        #expect(plan.invariantViolations() == [])
+        #expect(plan.gpus == 1)
+        #expect(plan.sessions.map(\.id) == ["light"])
+        #expect(plan.session(id: "light")?.ratePerSecond == 100)
+        #expect(plan.infeasible.map(\.id) == ["big"])
+        #expect(plan.infeasible.first?.reason.contains("1 backend(s)") == true)
+        // With room for both, both are planned as before.
+        #expect(small.plan(demands, maxBackends: 2).sessions.count == 2)
+    }
 }
 
 @Suite struct PlannerStabilityTests {

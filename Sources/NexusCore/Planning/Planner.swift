@@ -14,7 +14,43 @@ public struct Planner: Sendable {
         guard let maxBackends, planned.gpus > maxBackends else { return planned }
         let fresh = previous == nil ? planned : plan(demands, previous: nil, admittedFraction: 1)
         if fresh.gpus <= maxBackends { return fresh }
-        return largestAdmittedPlan(maxBackends: maxBackends) { plan(demands, previous: nil, admittedFraction: $0) }
+        let shared = largestAdmittedPlan(maxBackends: maxBackends) { plan(demands, previous: nil, admittedFraction: $0) }
+        if shared.admittedFraction > 0 || demands.isEmpty { return shared }
+        return wholeSessionsThatFit(demands, maxBackends: maxBackends)
+    }
+
+    /// When not even a sliver of every session fits (sessions that cannot share a device, by memory or by
+    /// duty cycle, outnumber the backends), sharing evenly would plan nothing at all. Instead: the sessions
+    /// that fit together, cheapest first (fewest GPUs alone), each at the largest common fraction; the rest
+    /// are listed infeasible with the reason, so the operator sees what the cluster is short of.
+    func wholeSessionsThatFit(_ demands: [SessionDemand], maxBackends: Int) -> Plan {
+        func shared(_ subset: [SessionDemand]) -> Plan {
+            let whole = plan(subset, previous: nil, admittedFraction: 1)
+            if whole.gpus <= maxBackends { return whole }
+            return largestAdmittedPlan(maxBackends: maxBackends) { plan(subset, previous: nil, admittedFraction: $0) }
+        }
+        let cost = Dictionary(uniqueKeysWithValues: demands.map { demand in
+            let alone = plan([demand], previous: nil, admittedFraction: 1)
+            return (demand.id, (Double(alone.gpus), alone.lowerBoundGPUs))
+        })
+        let ordered = demands.sorted { a, b in
+            let (ca, cb) = (cost[a.id]!, cost[b.id]!)
+            return ca.0 != cb.0 ? ca.0 < cb.0 : ca.1 != cb.1 ? ca.1 < cb.1 : a.id < b.id
+        }
+        var kept: [SessionDemand] = []
+        var left: [SessionDemand] = []
+        for demand in ordered {
+            if shared(kept + [demand]).admittedFraction > 0 { kept.append(demand) } else { left.append(demand) }
+        }
+        var result = kept.isEmpty ? plan([], previous: nil, admittedFraction: 1) : shared(kept)
+        for demand in left.sorted(by: { $0.id < $1.id }) {
+            result.infeasible.append(InfeasibleSession(
+                id: demand.id, model: demand.model, latencySLOMs: demand.latencySLOMs, gpuBudgetMs: demand.gpuBudgetMs,
+                ratePerSecond: demand.ratePerSecond,
+                reason: "the cluster's \(maxBackends) backend(s) cannot hold it beside the sessions planned, at any fraction of its rate (it cannot share a device with them); add backends",
+                members: demand.members))
+        }
+        return result
     }
 
     func plan(_ demands: [SessionDemand], previous: Plan?, admittedFraction: Double) -> Plan {

@@ -20,8 +20,10 @@ enum LinkReply: Sendable {
 /// every call still waiting is answered `unreachable` at once, so the caller can retry elsewhere; nothing
 /// waits for a dead backend. A partitioned backend breaks no stream: a watchdog breaks the link when a
 /// call is still unanswered `unansweredGraceNs` after its budget ran out (a live backend answers every call
-/// by then, with its result or an early drop) and no reply at all came for as long (a backend that is
-/// merely slow, e.g. starved of CPU, still answers something).
+/// by then, with its result or an early drop) and no reply at all came for as long, or for the longest
+/// budget sent on the link if that is longer: a live backend in the middle of one long batch (a large
+/// budget, or `--time-scale`) sends nothing until the batch ends, and under overload some call is always
+/// overdue, so a fixed grace would break links to live, busy backends and fail every call on them.
 final class BackendLink: Sendable {
     typealias Completion = @Sendable (LinkReply) -> Void
 
@@ -31,6 +33,8 @@ final class BackendLink: Sendable {
     let unansweredGraceNs: Int64
     private let clock = MonotonicClock()
     private let lastReplyNs: Atomic<Int64>
+    /// The longest budget of a call sent on this link: no batch of a live backend runs longer.
+    private let longestBudgetNs = Atomic<Int64>(0)
     /// How often the watchdog looks for overdue calls.
     static let watchdogPeriod = Duration.milliseconds(20)
 
@@ -69,7 +73,9 @@ final class BackendLink: Sendable {
     func send(_ request: Nexus_Cluster_BackendRequest, completion: @escaping Completion) -> Bool {
         var request = request
         request.id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        let dueNs = clock.nowNs() + max(0, request.budgetNs) + unansweredGraceNs
+        let budgetNs = max(0, request.budgetNs)
+        longestBudgetNs.max(budgetNs, ordering: .relaxed)
+        let dueNs = clock.nowNs() + budgetNs + unansweredGraceNs
         return calls.send(request, id: request.id, dueNs: dueNs, completion: completion) == nil
     }
 
@@ -85,8 +91,9 @@ final class BackendLink: Sendable {
         while !calls.isClosed {
             try? await Task.sleep(for: Self.watchdogPeriod)
             let now = clock.nowNs()
-            if calls.overdue(nowNs: now), now - lastReplyNs.load(ordering: .relaxed) > unansweredGraceNs {
-                fail("no reply for \(unansweredGraceNs / 1_000_000) ms while a call was past its budget")
+            let silenceNs = max(unansweredGraceNs, longestBudgetNs.load(ordering: .relaxed))
+            if calls.overdue(nowNs: now), now - lastReplyNs.load(ordering: .relaxed) > silenceNs {
+                fail("no reply for \(silenceNs / 1_000_000) ms while a call was past its budget")
             }
         }
     }

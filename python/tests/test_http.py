@@ -211,9 +211,23 @@ class TorchHTTPTest(HTTPTestBase):
         self.assertEqual([(m["name"], m["version"]) for m in every], [(APP, "1")])
 
 
+SLOW_PROFILE = "http-slow"
+
+
 class SimulatedHTTPTest(HTTPTestBase):
-    """The SIMULATED runtime: each error answered with its HTTP status and the gRPC path's text."""
-    flags = ("--device", "simulated", "--profile", "cpu", "--max-message-mb", "1", "--queue-capacity", "1")
+    """The SIMULATED runtime: each error answered with its HTTP status and the gRPC path's text. Its batches
+    take 20-30 ms (a profile of its own), so a burst fills a queue of capacity 1 whatever this machine's speed."""
+    flags = ("--device", "simulated", "--profile", SLOW_PROFILE, "--max-message-mb", "1", "--queue-capacity", "1")
+
+    @classmethod
+    def setUpClass(cls):
+        path = os.path.join(cluster.REPO, MODEL, "profiles", f"{SLOW_PROFILE}.csv")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write("model,input,batch,eager_median_ms,graph_median_ms,graph_p99_ms,peak_mem_mb,device\n")
+            for batch, ms in ((1, 20), (2, 21), (4, 23), (8, 27)):
+                f.write(f"{MODEL},32,{batch},{ms},{ms},{ms + 3},190,simulated-test\n")
+        super().setUpClass()
 
     def test_simulated_outputs_are_labelled(self):
         result = self.client.infer(APP, http_inputs(image(4), binary=True)[0])

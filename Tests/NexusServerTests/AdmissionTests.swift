@@ -4,8 +4,8 @@ import Testing
 
 @Suite struct AdmissionTests {
     @Test func capacityIsLittlesLawWithSlackAndAFloor() {
-        // 10,000 req/s planned, 100 ms SLO: 1,000 in flight at capacity, 4,000 with slack.
-        #expect(Admission.capacity(plannedRatePerSecond: 10_000, latencySLOMs: 100) == 4000)
+        // 10,000 req/s planned, 100 ms SLO: 1,000 in flight at capacity, 1,500 with slack.
+        #expect(Admission.capacity(plannedRatePerSecond: 10_000, latencySLOMs: 100) == 1500)
         #expect(Admission.capacity(plannedRatePerSecond: 1, latencySLOMs: 100) == Admission.minimumInFlight)
         #expect(Admission.capacity(plannedRatePerSecond: .infinity, latencySLOMs: 100) == Admission.minimumInFlight)
     }

@@ -12,11 +12,17 @@ public struct Planner: Sendable {
     public func plan(_ demands: [SessionDemand], previous: Plan? = nil, maxBackends: Int? = nil) -> Plan {
         let planned = plan(demands, previous: previous, admittedFraction: 1)
         guard let maxBackends, planned.gpus > maxBackends else { return planned }
-        let fresh = previous == nil ? planned : plan(demands, previous: nil, admittedFraction: 1)
-        if fresh.gpus <= maxBackends { return fresh }
-        let shared = largestAdmittedPlan(maxBackends: maxBackends) { plan(demands, previous: nil, admittedFraction: $0) }
+        let shared = sharedEvenly(demands, maxBackends: maxBackends, whole: previous == nil ? planned : nil)
         if shared.admittedFraction > 0 || demands.isEmpty { return shared }
         return wholeSessionsThatFit(demands, maxBackends: maxBackends)
+    }
+
+    /// Without previous placements: every session at its whole rate if that fits `maxBackends`, else the
+    /// largest common fraction of every rate that does (`whole`: the full-rate plan, when already made).
+    func sharedEvenly(_ demands: [SessionDemand], maxBackends: Int, whole: Plan? = nil) -> Plan {
+        let fresh = whole ?? plan(demands, previous: nil, admittedFraction: 1)
+        if fresh.gpus <= maxBackends { return fresh }
+        return largestAdmittedPlan(maxBackends: maxBackends) { plan(demands, previous: nil, admittedFraction: $0) }
     }
 
     /// When not even a sliver of every session fits (sessions that cannot share a device, by memory or by
@@ -24,11 +30,6 @@ public struct Planner: Sendable {
     /// that fit together, cheapest first (fewest GPUs alone), each at the largest common fraction; the rest
     /// are listed infeasible with the reason, so the operator sees what the cluster is short of.
     func wholeSessionsThatFit(_ demands: [SessionDemand], maxBackends: Int) -> Plan {
-        func shared(_ subset: [SessionDemand]) -> Plan {
-            let whole = plan(subset, previous: nil, admittedFraction: 1)
-            if whole.gpus <= maxBackends { return whole }
-            return largestAdmittedPlan(maxBackends: maxBackends) { plan(subset, previous: nil, admittedFraction: $0) }
-        }
         let cost = Dictionary(uniqueKeysWithValues: demands.map { demand in
             let alone = plan([demand], previous: nil, admittedFraction: 1)
             return (demand.id, (Double(alone.gpus), alone.lowerBoundGPUs))
@@ -39,10 +40,16 @@ public struct Planner: Sendable {
         }
         var kept: [SessionDemand] = []
         var left: [SessionDemand] = []
+        var result = plan([], previous: nil, admittedFraction: 1)
         for demand in ordered {
-            if shared(kept + [demand]).admittedFraction > 0 { kept.append(demand) } else { left.append(demand) }
+            let trial = sharedEvenly(kept + [demand], maxBackends: maxBackends)
+            if trial.admittedFraction > 0 {
+                kept.append(demand)
+                result = trial
+            } else {
+                left.append(demand)
+            }
         }
-        var result = kept.isEmpty ? plan([], previous: nil, admittedFraction: 1) : shared(kept)
         for demand in left.sorted(by: { $0.id < $1.id }) {
             result.infeasible.append(InfeasibleSession(
                 id: demand.id, model: demand.model, latencySLOMs: demand.latencySLOMs, gpuBudgetMs: demand.gpuBudgetMs,

@@ -11,6 +11,7 @@
 # plan sized for it, so a short warm-up measures the re-planning transient instead (3 s: game 0.71, traffic
 # 0.81 of the simulated maximum, measured). Prints one line per workload:
 #   workload K simulated_max real_max ratio serve_cpu_cores bench_cpu_cores
+# POLICY (nexus or nexus-next) runs that policy in both: `simulate --policy` and `serve --policy`.
 # Usage: bench/fidelity.sh [WORKLOAD...]   (env: K=100 DURATION=15 WARMUP=12 BACKENDS=16 PRECISION=0.02
 # POLICY=nexus NEXUS_BIN=.build/release/nexus OUT=out/fidelity). Needs a release build:
 #   swift build -c release --product nexus
@@ -18,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 NEXUS=${NEXUS_BIN:-.build/release/nexus}
 K=${K:-100}; DURATION=${DURATION:-15}; WARMUP=${WARMUP:-12}; BACKENDS=${BACKENDS:-16}; PRECISION=${PRECISION:-0.02}
-OUT=${OUT:-out/fidelity}
+OUT=${OUT:-out/fidelity}; POLICY=${POLICY:-nexus}
 mkdir -p "$OUT"
 [ $# -gt 0 ] || set -- game traffic
 PORT=${PORT:-8301}
@@ -31,11 +32,11 @@ json() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); p
 echo "workload K simulated_max real_max ratio serve_cpu_cores bench_cpu_cores"
 for W in "$@"; do
   FILE=data/workloads/$W.yaml
-  "$NEXUS" simulate --workload "$FILE" --gpus "$BACKENDS" --time-scale "$K" --duration "$DURATION" \
+  "$NEXUS" simulate --workload "$FILE" --policy "$POLICY" --gpus "$BACKENDS" --time-scale "$K" --duration "$DURATION" \
     --find-max-rate --precision "$PRECISION" --json > "$OUT/$W-simulated.json"
   SIM=$(json "$OUT/$W-simulated.json" 'd["outcomes"][0]["maxRatePerSecond"]')
 
-  "$NEXUS" serve --workload "$FILE" --backends "$BACKENDS" --time-scale "$K" --listen "127.0.0.1:$PORT" \
+  "$NEXUS" serve --workload "$FILE" --policy "$POLICY" --backends "$BACKENDS" --time-scale "$K" --listen "127.0.0.1:$PORT" \
     > "$OUT/$W-serve.log" 2>&1 & serve_pid=$!
   for _ in $(seq 300); do grep -q "frontend: serving applications" "$OUT/$W-serve.log" && break; sleep 0.1; done
   grep -q "frontend: serving applications" "$OUT/$W-serve.log" || { echo "serve did not come up: $OUT/$W-serve.log" >&2; exit 1; }

@@ -63,11 +63,17 @@ enum EventKind: UInt8 {
     case sharedGPUTick
     /// Dynamic batcher of slot `a` may be due; `b` is the slot's timer version.
     case batcherTimer
+    /// Session `a`'s batch may be ready for a GPU (central dispatch); `b` is the session's timer version.
+    case sessionTimer
+    /// GPU `a` finished a centrally dispatched batch; `b` is the GPU's run token.
+    case centralBatchDone
     /// Frontends report counts; the scheduler may plan.
     case beacon
     /// The frontend reports its counts between beacons (a quarter beacon apart, as the servers' frontends
     /// do); a sudden rise may be planned for at once.
     case report
+    /// Trace-like arrivals: every application's rate takes its next random-walk step.
+    case rateStep
     /// Phase `a` of the workload begins.
     case phase
 }

@@ -13,6 +13,8 @@ struct RunStatistics {
     var unroutable = 0
     var batches = 0
     var batchedCalls = 0
+    /// Batches stopped for a larger one (`shepherd-like`); their GPU time is lost.
+    var preemptions = 0
 
     // Plans in force over time.
     var epochs = 0
@@ -50,18 +52,19 @@ struct RunStatistics {
         return index
     }
 
-    mutating func recordPlan(_ plan: Plan, previous: Plan?, nowNs: Int64, reason: String) {
+    /// `gpus`: the GPUs the cluster runs under this plan (the plan's own count, unless the policy uses them all).
+    mutating func recordPlan(_ plan: Plan, previous: Plan?, nowNs: Int64, reason: String, gpus: Int) {
         integrate(untilNs: nowNs)
         epochs += 1
-        epochLog.append(EpochRecord(atSeconds: Double(nowNs) / 1e9, reason: reason, gpus: plan.gpus, sessions: plan.sessions.count,
+        epochLog.append(EpochRecord(atSeconds: Double(nowNs) / 1e9, reason: reason, gpus: gpus, sessions: plan.sessions.count,
                                     lowerBoundGPUs: plan.demandLowerBoundGPUs, admittedFraction: plan.admittedFraction,
                                     infeasibleSessions: plan.infeasible.count))
-        currentGPUs = plan.gpus
+        currentGPUs = gpus
         if let last = timeline.indices.last, Int64(timeline[last].startSeconds * 1e9) + Self.bucketNs > nowNs {
-            timeline[last].gpus = max(timeline[last].gpus, plan.gpus)
+            timeline[last].gpus = max(timeline[last].gpus, gpus)
         }
         currentLowerBound = plan.demandLowerBoundGPUs
-        maxGPUs = max(maxGPUs, plan.gpus)
+        maxGPUs = max(maxGPUs, gpus)
         minAdmittedFraction = min(minAdmittedFraction, plan.admittedFraction)
         // Each (backend, session) pair that was not there before is a model load on that GPU.
         if let previous {

@@ -21,13 +21,23 @@ extension Simulation {
     public static func findMaxRate(workload: Workload, curves: ModelCurves, config: SimulationConfig,
                                    search: MaxRateSearch, targetFraction: Double = 0.99) throws -> MaxRateOutcome {
         precondition(targetFraction > 0 && targetFraction <= 1, "targetFraction must be in (0, 1], got \(targetFraction)")
+        if let sweep = queueDelaySweep(config) {
+            // The best delay is the one with the highest max rate (ties: the shorter delay, tried first).
+            var best: MaxRateOutcome?
+            for trial in sweep {
+                let outcome = try findMaxRate(workload: workload, curves: curves, config: trial, search: search,
+                                              targetFraction: targetFraction)
+                if best == nil || (outcome.maxRatePerSecond ?? 0) > (best!.maxRatePerSecond ?? 0) { best = outcome }
+            }
+            return best!
+        }
         var search = search
         var trials: [Trial] = []
         var results: [Double: SimulationResult] = [:]
         try search.run { rate in
             var trialConfig = config
             trialConfig.totalRatePerSecond = rate
-            let result = try run(workload: workload, curves: curves, config: trialConfig)
+            let result = try runOnce(workload: workload, curves: curves, config: trialConfig)
             trials.append(Trial(totalRatePerSecond: rate, withinSLOFraction: result.total.withinSLOFraction))
             results[rate] = result
             return result.total.withinSLOFraction >= targetFraction

@@ -23,6 +23,11 @@ public struct SimulationConfig: Sendable {
     public var planning = PlanningSettings()
     /// nil: the workload's `gpuMemoryMB`, else `planning.gpuMemoryMB`.
     public var gpuMemoryMB: Double?
+    /// `triton-deployed`: each dynamic batcher's `max_queue_delay` as a fraction of its model's latency
+    /// budget. nil: `Simulation.run` and `findMaxRate` sweep `tritonQueueDelaySweep` and keep the best, as a
+    /// deployer tunes `max_queue_delay_microseconds` with perf_analyzer.
+    public var tritonQueueDelayFraction: Double?
+    public static let tritonQueueDelaySweep: [Double] = [0, 0.05, 0.1, 0.2, 0.35]
     /// Check every plan against DESIGN.md §3.2 and stop the run on a violation.
     public var checkPlans: Bool = false
 

@@ -12,10 +12,24 @@ extension SimulationEngine {
         }
     }
 
+    /// Trace-like arrivals: each application's rate factor steps, and its next arrival is drawn at the new rate.
+    mutating func stepRates(nowNs: Int64) {
+        for app in appRateWalk.indices {
+            appRateWalk[app].step(random: &rateWalkRandom)
+            scheduleArrival(app: app, nowNs: nowNs)
+        }
+        if case let .randomWalk(stepSeconds, _) = arrivalProcess { scheduleRateStep(afterNs: nowNs, stepSeconds: stepSeconds) }
+    }
+
+    mutating func scheduleRateStep(afterNs nowNs: Int64, stepSeconds: Double) {
+        let next = nowNs + Int64((stepSeconds * 1e9).rounded())
+        if next < endNs { events.push(next, .rateStep) }
+    }
+
     /// Draws the next request of `app` (a new version cancels any pending one, for phase changes).
     mutating func scheduleArrival(app: Int, nowNs: Int64) {
         appArrivalVersion[app] &+= 1
-        let rate = appRatePerSecond[app]
+        let rate = appRatePerSecond[app] * (appRateWalk.isEmpty ? 1 : appRateWalk[app].factor)
         guard rate > 0 else { return }
         let time = nowNs + arrivalProcess.gapNs(ratePerSecond: rate, random: &arrivalRandom[app])
         if time < endNs { events.push(time, .arrival, Int32(app), appArrivalVersion[app]) }
@@ -58,6 +72,11 @@ extension SimulationEngine {
     /// make-before-break); a call re-routed after a plan change keeps its arrival time.
     mutating func route(_ call: Int32, nowNs: Int64, startExecutors: Bool) {
         let session = stageSession[Int(callStage[Int(call)])]
+        if case .central = executor, session >= 0 {
+            sessionQueue[Int(session)].insert(call, deadlineNs: callDeadlineNs[Int(call)])
+            if startExecutors { centralArrival(session: Int(session), nowNs: nowNs) }
+            return
+        }
         guard session >= 0, let slot = sessionRoutes[Int(session)].next() else {
             stats.unroutable += 1
             dropCall(call, nowNs: nowNs)
@@ -76,6 +95,8 @@ extension SimulationEngine {
             if !slotBusy[slot] { startClipperBatch(slot: slot, nowNs: nowNs) }
         case .triton:
             if !slotBusy[slot] { evaluateBatcher(slot: slot, nowNs: nowNs) }
+        case .central:
+            break
         }
     }
 

@@ -67,7 +67,9 @@ extension SimulationEngine {
             let violations = result.plan.invariantViolations()
             guard violations.isEmpty else { throw SimulationError.unsoundPlan(atSeconds: Double(nowNs) / 1e9, violations: violations) }
         }
-        stats.recordPlan(result.plan, previous: plan, nowNs: nowNs, reason: cause.kind)
+        // Central dispatch and `triton-deployed` use every GPU of the cluster whatever the plan's packing needs.
+        stats.recordPlan(result.plan, previous: plan, nowNs: nowNs, reason: cause.kind,
+                         gpus: config.policy.placesEverywhere ? gpuNode.count : result.plan.gpus)
         plan = result.plan
         if changed { apply(scheduler.assignment, sessions: result.plan.sessions, nowNs: nowNs) }
     }
@@ -77,6 +79,7 @@ extension SimulationEngine {
     mutating func apply(_ assignment: ClusterAssignment, sessions: [PlannedSession], nowNs: Int64) {
         var pending: [Int32] = []
         for slot in slotQueue.indices { slotQueue[slot].drain { call, _ in pending.append(call) } }
+        for session in sessionQueue.indices { sessionQueue[session].drain { call, _ in pending.append(call) } }
 
         // Per-(GPU, session) state that outlives a plan (AIMD, a running batch), keyed by the old plan's ids.
         var oldSlot: [SlotKey: Int] = [:]
@@ -84,6 +87,7 @@ extension SimulationEngine {
             oldSlot[SlotKey(gpu: slotGPU[slot], session: sessionIDs[Int(slotSession[slot])])] = slot
         }
         let sessionIndex = applySessions(sessions, stages: assignment.stages)
+        if case .central = executor { applyCentral(assignment, sessions: sessions, sessionIndex: sessionIndex) }
         let remap = applySlots(assignment, sessionIndex: sessionIndex, sessions: sessions, oldSlot: oldSlot)
         // A running job follows its session's slot; if the session left that GPU, it finishes without a follow-up.
         for g in gpuJobs.indices {
@@ -92,9 +96,13 @@ extension SimulationEngine {
             }
         }
         var routes = [[(target: Int32, weight: Double)]](repeating: [], count: sessions.count)
+        if config.policy == .tritonDeployed {
+            // A load balancer in front of identical servers: round robin over every GPU that loaded the model.
+            for slot in slotGPU.indices { routes[Int(slotSession[slot])].append((Int32(slot), 1)) }
+        }
         var slotOf: [SlotKey: Int32] = [:]
         for slot in slotGPU.indices { slotOf[SlotKey(gpu: slotGPU[slot], session: sessionIDs[Int(slotSession[slot])])] = Int32(slot) }
-        for (index, session) in sessions.enumerated() {
+        for (index, session) in sessions.enumerated() where config.policy != .tritonDeployed {
             for target in assignment.routes[session.id] ?? [] {
                 guard let gpu = gpuOfNode[target.nodeID], let slot = slotOf[SlotKey(gpu: Int32(gpu), session: session.id)] else { continue }
                 routes[index].append((slot, target.ratePerSecond))
@@ -111,6 +119,9 @@ extension SimulationEngine {
             for slot in slotGPU.indices { startClipperBatch(slot: slot, nowNs: nowNs) }
         case .triton:
             for slot in slotGPU.indices { evaluateBatcher(slot: slot, nowNs: nowNs) }
+        case .central:
+            for session in sessionQueue.indices where !sessionQueue[session].isEmpty { centralArrival(session: session, nowNs: nowNs) }
+            for gpu in gpuHolds.indices { centralGPUFree(gpu: gpu, nowNs: nowNs) }
         }
     }
 
@@ -136,27 +147,40 @@ extension SimulationEngine {
     /// One slot per entry of each GPU's model table, in table order; returns old slot -> new slot (-1: gone).
     mutating func applySlots(_ assignment: ClusterAssignment, sessionIndex: [String: Int32], sessions: [PlannedSession],
                              oldSlot: [SlotKey: Int]) -> [Int32] {
-        var newGPU: [Int32] = [], newSession: [Int32] = [], newMaxBatch: [Int] = [], newLatency: [[Int64]] = []
+        var newGPU: [Int32] = [], newSession: [Int32] = [], newMaxBatch: [Int] = [], newGrowCap: [Int] = [], newLatency: [[Int64]] = []
         var newAIMD: [AIMDBatchSize?] = [], newBatcher: [DynamicBatchPolicy?] = []
         var newBusy: [Bool] = []
         var remap = [Int32](repeating: -1, count: slotGPU.count)
+        let tables = config.policy == .tritonDeployed
+            ? deployedTables(assignment, sessions: sessions, sessionIndex: sessionIndex)
+            : gpuNode.map { node -> [SlotSpec] in
+                guard let table = assignment.tables[node] else { return [] }
+                let caps = table.growthCaps()
+                return table.sessions.enumerated().map { index, entry in
+                    let growCap = executor.growsIntoSlack ? caps[index] : entry.maxBatch
+                    return SlotSpec(sessionID: entry.sessionID, maxBatch: entry.maxBatch,
+                                    latencyNs: GPUQueues.latencyTable(entry, upTo: growCap), queueDelayNs: nil, growCap: growCap)
+                }
+            }
         for gpu in gpuSlots.indices {
             gpuSlots[gpu] = []
-            for entry in assignment.tables[gpuNode[gpu]]?.sessions ?? [] {
+            for entry in tables[gpu] {
                 guard let session = sessionIndex[entry.sessionID] else { continue }
                 let planned = sessions[Int(session)]
                 let slot = Int32(newGPU.count)
                 newGPU.append(Int32(gpu))
                 newSession.append(session)
                 newMaxBatch.append(entry.maxBatch)
-                newLatency.append(GPUQueues.latencyTable(entry))
+                newGrowCap.append(entry.growCap)
+                newLatency.append(entry.latencyNs)
                 gpuSlots[gpu].append(slot)
                 let old = oldSlot[SlotKey(gpu: Int32(gpu), session: entry.sessionID)]
                 if let old { remap[old] = slot }
                 newAIMD.append(executor == .clipper ? old.flatMap { slotAIMD[$0] } ?? AIMDBatchSize(
                     maxBatch: planned.curve.maxBatch, latencySLONs: Int64((planned.gpuBudgetMs * 1e6).rounded())) : nil)
                 newBatcher.append(executor == .triton ? DynamicBatchPolicy(
-                    maxBatch: entry.maxBatch, maxQueueDelayNs: Int64((planned.latencySLOMs / 4 * 1e6).rounded())) : nil)
+                    maxBatch: entry.maxBatch,
+                    maxQueueDelayNs: entry.queueDelayNs ?? Int64((planned.latencySLOMs / 4 * 1e6).rounded())) : nil)
                 newBusy.append(old.map { slotBusy[$0] } ?? false)
             }
             gpuTurns[gpu].sessionsChanged(count: gpuSlots[gpu].count)
@@ -164,6 +188,7 @@ extension SimulationEngine {
         slotGPU = newGPU
         slotSession = newSession
         slotMaxBatch = newMaxBatch
+        slotGrowCap = newGrowCap
         slotLatencyNs = newLatency
         slotAIMD = newAIMD
         slotBatcher = newBatcher
@@ -185,12 +210,42 @@ extension SimulationEngine {
         gpuJobs += [[SharedJob]](repeating: [], count: extra)
         gpuLastUpdateNs += [Int64](repeating: 0, count: extra)
         gpuVersion += [Int32](repeating: 0, count: extra)
+        gpuRunningSession += [Int32](repeating: -1, count: extra)
+        gpuRunningStartNs += [Int64](repeating: 0, count: extra)
+        gpuIdleSinceNs += [Int64](repeating: 0, count: extra)
     }
 
     /// A new GPU's turn policy (baselines that run models concurrently never ask it).
     var turnPolicy: RoundRobinTurns {
-        if case let .turns(drop) = executor { return RoundRobinTurns(drop: drop) }
+        if case let .turns(drop, grow) = executor { return RoundRobinTurns(drop: drop, growsIntoSlack: grow) }
         return RoundRobinTurns(drop: .lazy)
+    }
+}
+
+/// One (GPU, session) entry: its batch cap, planned latency per batch size, and the dynamic batcher's
+/// queue delay where the policy sets one.
+struct SlotSpec {
+    var sessionID: String
+    var maxBatch: Int
+    var latencyNs: [Int64]
+    var queueDelayNs: Int64?
+    /// The largest batch a visit may grow to (`nexus-next`); `maxBatch` otherwise.
+    var growCap: Int
+}
+
+extension SimulationEngine {
+    /// `triton-deployed`: every GPU loads every model it has the memory for; each model's dynamic batcher
+    /// caps batches at the largest that runs within the model's budget and waits at most
+    /// `tritonQueueDelayFraction` of that budget for a fuller batch.
+    func deployedTables(_ assignment: ClusterAssignment, sessions: [PlannedSession], sessionIndex: [String: Int32]) -> [[SlotSpec]] {
+        let specs = sessions.map { session -> SlotSpec in
+            let curve = session.curve
+            let maxBatch = max(1, curve.largestBatch(withLatencyAtMostMs: session.gpuBudgetMs))
+            let latency = (0...maxBatch).map { $0 == 0 ? Int64(0) : Int64((curve.latencyMs[$0] * 1e6).rounded()) }
+            let delayNs = Int64((session.gpuBudgetMs * (config.tritonQueueDelayFraction ?? 0.1) * 1e6).rounded())
+            return SlotSpec(sessionID: session.id, maxBatch: maxBatch, latencyNs: latency, queueDelayNs: delayNs, growCap: maxBatch)
+        }
+        return placementGroups(assignment, sessions: sessions, sessionIndex: sessionIndex).map { $0.map { specs[Int($0)] } }
     }
 }
 

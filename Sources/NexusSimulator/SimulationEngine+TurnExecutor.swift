@@ -9,7 +9,7 @@ extension SimulationEngine {
         while true {
             var turns = gpuTurns[gpu]
             let next = turns.nextTurn(GPUQueues(slots: gpuSlots[gpu], queues: slotQueue, maxBatch: slotMaxBatch,
-                                                latencyNs: slotLatencyNs), nowNs: nowNs)
+                                                growCap: slotGrowCap, latencyNs: slotLatencyNs), nowNs: nowNs)
             gpuTurns[gpu] = turns
             guard let turn = next else { break }
             let slot = Int(gpuSlots[gpu][turn.session])
@@ -74,12 +74,15 @@ struct GPUQueues: TurnQueues {
     let slots: [Int32]
     let queues: [DeadlineQueue<Int32>]
     let maxBatch: [Int]
+    /// Per slot, the largest batch a visit may grow to (`ModelTable.growthCaps`).
+    let growCap: [Int]
     /// Per slot, indexed by batch size.
     let latencyNs: [[Int64]]
 
-    /// A slot's latencies for batches 0...maxBatch from its table entry (`ModelTable.Entry.plannedLatencyNs`).
-    static func latencyTable(_ entry: ModelTable.Entry) -> [Int64] {
-        (0...entry.maxBatch).map { $0 == 0 ? 0 : entry.plannedLatencyNs(batch: $0) ?? 0 }
+    /// A slot's latencies for batches 0...upTo (default: the planned batch) from its table entry
+    /// (`ModelTable.Entry.plannedLatencyNs`).
+    static func latencyTable(_ entry: ModelTable.Entry, upTo: Int? = nil) -> [Int64] {
+        (0...(upTo ?? entry.maxBatch)).map { $0 == 0 ? 0 : entry.plannedLatencyNs(batch: $0) ?? 0 }
     }
 
     var sessionCount: Int { slots.count }
@@ -90,5 +93,11 @@ struct GPUQueues: TurnQueues {
         let slot = Int(slots[session])
         let latency = latencyNs[slot]
         return queues[slot].decideBatch(policy: drop, maxBatch: maxBatch[slot], nowNs: nowNs) { latency[$0] }
+    }
+
+    func decideGrownBatch(session: Int, drop: DropPolicy, nowNs: Int64) -> BatchDecision {
+        let slot = Int(slots[session])
+        let latency = latencyNs[slot]
+        return queues[slot].decideBatch(policy: drop, maxBatch: maxBatch[slot], growUpTo: growCap[slot], nowNs: nowNs) { latency[$0] }
     }
 }

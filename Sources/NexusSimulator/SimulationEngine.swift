@@ -39,6 +39,9 @@ struct SimulationEngine {
     var appSLONs: [Int64] = []
     var appRatePerSecond: [Double] = []
     var appArrivalVersion: [Int32] = []
+    /// Trace-like arrivals: each application's rate walk, and the walks' random stream.
+    var appRateWalk: [RateWalk] = []
+    var rateWalkRandom: RandomSource
     var appRoots: [[Int32]] = []
     var appFirstStage: [Int] = []
     var stageApp: [Int32] = []
@@ -58,6 +61,7 @@ struct SimulationEngine {
     var slotGPU: [Int32] = []
     var slotSession: [Int32] = []
     var slotMaxBatch: [Int] = []
+    var slotGrowCap: [Int] = []
     /// The planned latency of each batch size (index), from the slot's table entry.
     var slotLatencyNs: [[Int64]] = []
     var slotQueue: [DeadlineQueue<Int32>] = []
@@ -67,6 +71,19 @@ struct SimulationEngine {
     var slotTimerVersion: [Int32] = []
     /// Timer versions are unique across re-plans, so a timer of a slot that no longer exists never fires.
     var timerSerial: Int32 = 0
+
+    // Central dispatch (`SimulationEngine+Central`): one queue per session, placement groups per GPU.
+    var sessionQueue: [DeadlineQueue<Int32>] = []
+    var sessionLatencyNs: [[Int64]] = []
+    var sessionMaxBatch: [Int] = []
+    var sessionGPUs: [[Int32]] = []
+    var sessionTimerVersion: [Int32] = []
+    var gpuHolds: [[Int32]] = []
+    var gpuRunningSession: [Int32] = []
+    var gpuRunningStartNs: [Int64] = []
+    var gpuIdleSinceNs: [Int64] = []
+    /// What a GPU can hold, for the placement groups of central dispatch and `triton-deployed`.
+    let gpuMemoryMB: Double
 
     // GPUs.
     var gpuSlots: [[Int32]] = []
@@ -107,6 +124,7 @@ struct SimulationEngine {
         executor = config.policy.executor
         var settings = config.planning
         settings.gpuMemoryMB = config.gpuMemoryMB ?? workload.gpuMemoryMB ?? settings.gpuMemoryMB
+        gpuMemoryMB = settings.gpuMemoryMB
         var schedulerConfig = config.scheduler
         schedulerConfig.backendLimit = config.gpus == nil ? .unbounded : .liveBackends
         scheduler = SchedulerState(
@@ -116,6 +134,7 @@ struct SimulationEngine {
         arrivalRandom = workload.applications.indices.map { RandomSource(seed: config.seed, stream: UInt64($0) + 1) }
         fanOutRandom = RandomSource(seed: config.seed, stream: 1_000_001)
         serviceRandom = RandomSource(seed: config.seed, stream: 1_000_002)
+        rateWalkRandom = RandomSource(seed: config.seed, stream: 1_000_003)
         stats = RunStatistics(applications: workload.applications.map(\.name))
 
         for (a, app) in workload.applications.enumerated() {
@@ -136,6 +155,9 @@ struct SimulationEngine {
         stageDeadlineOffsetNs = [Int64](repeating: 0, count: stageTotal)
         appRatePerSecond = [Double](repeating: 0, count: workload.applications.count)
         appArrivalVersion = [Int32](repeating: 0, count: workload.applications.count)
+        if case let .randomWalk(_, spread) = arrivalProcess {
+            appRateWalk = workload.applications.map { _ in RateWalk(spread: spread) }
+        }
     }
 
     /// The phase in force at simulated time `timeNs`.
@@ -167,6 +189,7 @@ struct SimulationEngine {
         }
         if config.scheduler.beaconNs < endNs { events.push(config.scheduler.beaconNs, .beacon) }
         scheduleReport(afterNs: 0)
+        if case let .randomWalk(stepSeconds, _) = arrivalProcess { scheduleRateStep(afterNs: 0, stepSeconds: stepSeconds) }
 
         while true {
             let rootTime = rootPipe.nextTimeNs ?? .max
@@ -188,9 +211,12 @@ struct SimulationEngine {
             case .batchDone: turnBatchDone(gpu: Int(event.a), token: event.b, nowNs: now)
             case .sharedGPUTick: sharedGPUTick(gpu: Int(event.a), version: event.b, nowNs: now)
             case .batcherTimer: batcherTimer(slot: Int(event.a), version: event.b, nowNs: now)
+            case .sessionTimer: sessionTimer(session: Int(event.a), version: event.b, nowNs: now)
+            case .centralBatchDone: centralBatchDone(gpu: Int(event.a), token: event.b, nowNs: now)
             case .beacon: try beacon(nowNs: now)
             case .report: try report(nowNs: now)
             case .phase: applyTraffic(traffic(atNs: now), nowNs: now)
+            case .rateStep: stepRates(nowNs: now)
             }
         }
         stats.finish(endNs: endNs, gpuBusyNs: gpuBusyNs.reduce(0, +))

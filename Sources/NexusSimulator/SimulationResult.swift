@@ -24,6 +24,10 @@ public struct SimulationResult: Encodable, Sendable {
     /// (backend, session) placements new in a re-plan: what a real cluster would have to load.
     public var modelLoads: Int
     public var minAdmittedFraction: Double
+    /// `triton-deployed`: the dynamic batchers' queue delay (fraction of each model's budget) this run used.
+    public var tritonQueueDelayFraction: Double?
+    /// `shepherd-like`: batches stopped for a larger one.
+    public var preemptions: Int
     public var calls: Int
     public var meanBatchSize: Double
     public var applications: [ApplicationResult]
@@ -49,10 +53,22 @@ public struct ApplicationResult: Encodable, Sendable {
     @NullEncoded public var p99Ms: Double?
     /// Dropped or late, as a percentage of requests.
     public let outsideSLOPercent: Double
+    /// The SLO (scaled) these requests were held to; for the total, nil unless every application shares one.
+    public var latencySLOMs: Double?
+    /// The total's latency distribution for CDFs (python/plot.py): each non-empty histogram bucket's value and count.
+    public var latencyHistogram: [HistogramPoint]?
 
     public var withinSLOFraction: Double { requests > 0 ? Double(withinSLO) / Double(requests) : 1 }
 
-    init(name: String, requests: Int, withinSLO: Int, dropped: Int, late: Int, histogram: LatencyHistogram) {
+    public struct HistogramPoint: Encodable, Sendable {
+        public var ms: Double
+        public var count: UInt64
+    }
+
+    init(name: String, requests: Int, withinSLO: Int, dropped: Int, late: Int, histogram: LatencyHistogram,
+         latencySLOMs: Double?, keepHistogram: Bool = false) {
+        self.latencySLOMs = latencySLOMs
+        if keepHistogram { latencyHistogram = histogram.nonEmptyBuckets.map { HistogramPoint(ms: Double($0.valueNs) / 1e6, count: $0.count) } }
         self.name = name
         self.requests = requests
         self.withinSLO = withinSLO

@@ -28,6 +28,9 @@ struct BackendCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Requests one session may queue before new ones are refused (RESOURCE_EXHAUSTED).")
     var queueCapacity = 4096
 
+    @Option(name: .long, help: "nexus, or nexus-next: a visit whose queue holds more than the planned batch grows it into the duty cycle's slack (DESIGN.md §5.4).")
+    var policy: ServingPolicy = .nexus
+
     @OptionGroup var runtime: RuntimeOptions
 
     @OptionGroup var serving: ServingFlags
@@ -48,7 +51,7 @@ struct BackendCommand: AsyncParsableCommand {
         let scheduler = try HostPort(parsing: scheduler, flag: "--scheduler")
         if let advertise { _ = try HostPort(parsing: advertise, flag: "--advertise") }
         let executor = try makeExecutor(runtime: runtime, repository: try runtime.repository(), simulatedProfile: profile,
-                                        queueCapacity: queueCapacity)
+                                        queueCapacity: queueCapacity, policy: policy)
         let options = BackendServer.Options(listen: listen, advertise: advertise, scheduler: .fixed(scheduler),
                                             device: runtime.device, limits: serving.limits, drain: serving.drainDeadline())
         let server = BackendServer(options: options, executor: executor)

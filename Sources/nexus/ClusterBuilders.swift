@@ -32,6 +32,9 @@ struct SchedulerFlags: ParsableArguments {
     @Option(name: .long, help: "Plan capacity for (1 + headroom) x the measured rate (the simulator's default too).")
     var headroom: Double = PlanningSettings().rateHeadroom
 
+    @Option(name: .long, help: "nexus, or nexus-next: plan every session above its rate while the cluster has spare backends, and (serve) let backends grow batches into their duty cycle's slack (DESIGN.md §5.4).")
+    var policy: ServingPolicy = .nexus
+
     func validate() throws {
         guard (10...600_000).contains(beaconMs) else { throw ValidationError("--beacon-ms must be in 10...600000, got \(beaconMs)") }
         guard epochS.isFinite, epochS * 1000 >= Double(beaconMs) else { throw ValidationError("--epoch-s must be at least one beacon, got \(epochS)") }
@@ -53,6 +56,7 @@ struct SchedulerFlags: ParsableArguments {
         var settings = PlanningSettings()
         settings.gpuMemoryMB = gpuMemoryMb
         settings.rateHeadroom = headroom
+        settings.fillsCluster = policy == .nexusNext
         return settings
     }
 
@@ -74,7 +78,14 @@ struct SchedulerFlags: ParsableArguments {
 }
 
 /// A backend's executor for `--device` (`RepositoryCluster.executor`), libtorch built from the flags.
-func makeExecutor(runtime: RuntimeOptions, repository: ModelRepository, simulatedProfile: String, queueCapacity: Int) throws -> BackendExecutor {
+func makeExecutor(runtime: RuntimeOptions, repository: ModelRepository, simulatedProfile: String, queueCapacity: Int,
+                  policy: ServingPolicy) throws -> BackendExecutor {
     try RepositoryCluster.executor(device: runtime.device, repository: repository, simulatedProfile: simulatedProfile,
-                                   queueCapacity: queueCapacity) { try runtime.torchRuntime() }
+                                   queueCapacity: queueCapacity, growsIntoSlack: policy == .nexusNext) { try runtime.torchRuntime() }
+}
+
+/// What the servers run (`--policy`): Nexus, or `nexus-next` (DESIGN.md §5.4), the simulator's policy of that name.
+enum ServingPolicy: String, ExpressibleByArgument, CaseIterable {
+    case nexus
+    case nexusNext = "nexus-next"
 }

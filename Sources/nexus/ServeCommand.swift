@@ -93,7 +93,7 @@ struct ServeCommand: AsyncParsableCommand {
         for device in devices {
             let runtime = try RuntimeOptions.parse(["--repo", repo, "--device", device] + torch.arguments)
             executors.append((device, try makeExecutor(runtime: runtime, repository: repository, simulatedProfile: profile,
-                                                       queueCapacity: queueCapacity)))
+                                                       queueCapacity: queueCapacity, policy: flags.policy)))
         }
         return (scheduler, executors)
     }
@@ -110,7 +110,8 @@ struct ServeCommand: AsyncParsableCommand {
         let scheduler = flags.scheduler(listen: HostPort(host: "127.0.0.1", port: 0), cluster: cluster, limits: limits)
         let executors = (0..<count).map { index in
             ("simulated", BackendExecutor(runtime: cluster.runtime(seed: UInt64(index) + 1), models: cluster.models,
-                                          options: .init(workerThreads: 0, queueCapacity: queueCapacity)))
+                                          options: .init(workerThreads: 0, queueCapacity: queueCapacity,
+                                                         growsIntoSlack: flags.policy == .nexusNext)))
         }
         return (scheduler, executors)
     }

@@ -26,11 +26,17 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .long, help: "Random seed; the same seed gives the same results.")
     var seed: UInt64 = 1
 
-    @Option(name: .long, help: "Arrivals: poisson, uniform or bursty (Gamma gaps, see --cv). Default: the workload's.")
+    @Option(name: .long, help: "Arrivals: poisson, uniform, bursty (Gamma gaps, see --cv) or trace (Poisson whose rates follow a random walk, see --trace-step-seconds). Default: the workload's.")
     var arrival: ArrivalChoice?
 
     @Option(name: .long, help: "Coefficient of variation of bursty arrivals (1 = Poisson).")
     var cv: Double = 2
+
+    @Option(name: .long, help: "Trace-like arrivals: seconds between steps of each application's rate walk.")
+    var traceStepSeconds: Double = 5
+
+    @Option(name: .long, help: "Trace-like arrivals: stationary standard deviation of the log rate factor (0.3: rates mostly within -26%...+35%).")
+    var traceSpread: Double = 0.3
 
     @Option(name: .long, help: "Hold this phase (name or index) for the whole run.")
     var phase: String?
@@ -65,7 +71,16 @@ struct SimulateCommand: ParsableCommand {
     @Flag(name: .long, help: "Find each policy's highest total rate with >= --target of requests within SLO on the cluster.")
     var findMaxRate = false
 
-    @Option(name: .long, help: "Fraction of requests within SLO that --find-max-rate requires.")
+    @Flag(name: .customLong("find-min-gpus"), help: "Find each policy's fewest GPUs with >= --target of requests within SLO at the workload's rate (or --rate).")
+    var findMinGPUs = false
+
+    @Option(name: .customLong("max-gpus"), help: "Largest cluster --find-min-gpus tries.")
+    var maxGPUs: Int = 1024
+
+    @Option(name: .long, help: "triton-deployed: max_queue_delay as a fraction of each model's budget (default: the best of a sweep over \(SimulationConfig.tritonQueueDelaySweep.map { "\($0)" }.joined(separator: ", "))).")
+    var tritonQueueDelay: Double?
+
+    @Option(name: .long, help: "Fraction of requests within SLO that --find-max-rate and --find-min-gpus require.")
     var target: Double = 0.99
 
     @Option(name: .long, help: "Relative precision of --find-max-rate.")
@@ -74,11 +89,18 @@ struct SimulateCommand: ParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of tables.")
     var json = false
 
-    enum ArrivalChoice: String, ExpressibleByArgument, CaseIterable { case poisson, uniform, bursty }
+    enum ArrivalChoice: String, ExpressibleByArgument, CaseIterable { case poisson, uniform, bursty, trace }
 
     func validate() throws {
         if let duration, !(duration > 0 && duration <= 1_000_000) { throw ValidationError("--duration must be in (0, 1000000] seconds, got \(duration)") }
         guard cv > 0, cv <= 100 else { throw ValidationError("--cv must be in (0, 100], got \(cv)") }
+        guard traceStepSeconds > 0, traceStepSeconds <= 3600 else { throw ValidationError("--trace-step-seconds must be in (0, 3600], got \(traceStepSeconds)") }
+        guard traceSpread >= 0, traceSpread <= 2 else { throw ValidationError("--trace-spread must be in 0...2, got \(traceSpread)") }
+        guard !(findMaxRate && findMinGPUs) else { throw ValidationError("--find-max-rate and --find-min-gpus ask different questions: give one") }
+        guard maxGPUs >= 1, maxGPUs <= 100_000 else { throw ValidationError("--max-gpus must be in 1...100000, got \(maxGPUs)") }
+        if let tritonQueueDelay, !(tritonQueueDelay >= 0 && tritonQueueDelay <= 1) {
+            throw ValidationError("--triton-queue-delay must be in 0...1 (a fraction of the model's budget), got \(tritonQueueDelay)")
+        }
         guard startSeconds >= 0 else { throw ValidationError("--start-seconds must be >= 0, got \(startSeconds)") }
         if let gpus, gpus < 0 { throw ValidationError("--gpus must be >= 0, got \(gpus)") }
         guard epochSeconds > 0 else { throw ValidationError("--epoch-seconds must be > 0, got \(epochSeconds)") }
@@ -115,6 +137,7 @@ struct SimulateCommand: ParsableCommand {
         case .poisson: config.arrival = .poisson
         case .uniform: config.arrival = .uniform
         case .bursty: config.arrival = .bursty(coefficientOfVariation: cv)
+        case .trace: config.arrival = .randomWalk(stepSeconds: traceStepSeconds, spread: traceSpread)
         case nil: config.arrival = nil
         }
         config.totalRatePerSecond = workloadOptions.rate
@@ -130,6 +153,23 @@ struct SimulateCommand: ParsableCommand {
         config.planning.sloScale = workloadOptions.sloScale
         config.gpuMemoryMB = workloadOptions.memoryMB(for: loaded)
         config.checkPlans = checkPlans
+        config.tritonQueueDelayFraction = tritonQueueDelay
+        let arrivalName = (config.arrival ?? (workload.arrival == .uniform ? .uniform : .poisson)).description
+
+        if findMinGPUs {
+            var outcomes: [Simulation.MinGPUsOutcome] = []
+            for policy in try policies() {
+                config.policy = policy
+                outcomes.append(try reportingErrors {
+                    try Simulation.findMinGPUs(workload: workload, curves: loaded.curves, config: config, maxGPUs: maxGPUs,
+                                               targetFraction: target)
+                })
+                if !json { FileHandle.standardError.write(Data("\(policy.rawValue): done\n".utf8)) }
+            }
+            let report = MinGPUsReport(workload: workload.name, arrival: arrivalName, targetFraction: target, outcomes: outcomes)
+            print(json ? try JSONOutput.string(report) : SimulationTables.render(report))
+            return
+        }
 
         if findMaxRate {
             guard config.gpus != nil else {
@@ -146,7 +186,13 @@ struct SimulateCommand: ParsableCommand {
                 })
                 if !json { FileHandle.standardError.write(Data("\(policy.rawValue): done\n".utf8)) }
             }
-            let report = MaxRateReport(workload: workload.name, gpus: config.gpus!, targetFraction: target, outcomes: outcomes)
+            let bound = try reportingErrors {
+                try CapacityBound.ratePerSecond(workload: workload, curves: loaded.curves, gpus: config.gpus!,
+                                                phaseIndex: config.pinnedPhase ?? workload.phaseIndex(atSeconds: config.startSeconds),
+                                                sloScale: config.planning.sloScale)
+            }
+            let report = MaxRateReport(workload: workload.name, gpus: config.gpus!, arrival: arrivalName, targetFraction: target,
+                                       capacityBoundPerSecond: bound, outcomes: outcomes)
             print(json ? try JSONOutput.string(report) : SimulationTables.render(report))
         } else {
             var results: [SimulationResult] = []

@@ -11,14 +11,20 @@ struct MaxRateReport: Encodable {
     var simulated = true
     var workload: String
     var gpus: Int
+    var arrival: String
     var targetFraction: Double
+    /// `CapacityBound`: every GPU busy all the time at each model's best batch within the SLO.
+    var capacityBoundPerSecond: Double
     var outcomes: [Simulation.MaxRateOutcome]
     /// Each policy's max rate divided into nexus's (null when either is missing).
     var nexusSpeedup: [String: NullEncoded<Double>]
 
-    init(workload: String, gpus: Int, targetFraction: Double, outcomes: [Simulation.MaxRateOutcome]) {
+    init(workload: String, gpus: Int, arrival: String, targetFraction: Double, capacityBoundPerSecond: Double,
+         outcomes: [Simulation.MaxRateOutcome]) {
         self.workload = workload
         self.gpus = gpus
+        self.arrival = arrival
+        self.capacityBoundPerSecond = capacityBoundPerSecond
         self.targetFraction = targetFraction
         self.outcomes = outcomes
         let nexus = outcomes.first { $0.policy == SimulationPolicy.nexus.rawValue }?.maxRatePerSecond
@@ -29,4 +35,13 @@ struct MaxRateReport: Encodable {
         }
         nexusSpeedup = speedups
     }
+}
+
+/// `nexus simulate --find-min-gpus --json`.
+struct MinGPUsReport: Encodable {
+    var simulated = true
+    var workload: String
+    var arrival: String
+    var targetFraction: Double
+    var outcomes: [Simulation.MinGPUsOutcome]
 }

@@ -24,15 +24,28 @@ enum SimulationTables {
     }
 
     static func render(_ report: MaxRateReport) -> String {
-        let out = "[SIMULATED] max rate with >= \(fixed(report.targetFraction * 100, 1))% of requests within SLO on \(report.gpus) GPUs, workload \(report.workload)\n"
-        var table = TextTable(header: ["policy", "max rate/s", "nexus / policy", "GPUs mean", "utilization", "p99 ms", "within SLO %", "trials"])
+        let out = "[SIMULATED] max rate with >= \(fixed(report.targetFraction * 100, 1))% of requests within SLO on \(report.gpus) GPUs, workload \(report.workload), arrivals \(report.arrival); capacity bound \(fixed(report.capacityBoundPerSecond, 0))/s\n"
+        var table = TextTable(header: ["policy", "max rate/s", "of bound", "nexus / policy", "GPUs mean", "utilization", "p99 ms", "within SLO %", "trials"])
         for outcome in report.outcomes {
             let result = outcome.result
-            table.add([outcome.policy, outcome.maxRatePerSecond.map { fixed($0, 0) } ?? "none",
+            let ofBound = outcome.maxRatePerSecond.map { report.capacityBoundPerSecond > 0 ? fixed($0 / report.capacityBoundPerSecond, 3) : "-" }
+            table.add([outcome.policy, outcome.maxRatePerSecond.map { fixed($0, 0) } ?? "none", ofBound ?? "-",
                        report.nexusSpeedup[outcome.policy]?.wrappedValue.map { fixed($0, 2) + "x" } ?? "-",
                        result.map { fixed($0.gpusMean) } ?? "-", result.map { fixed($0.utilization, 3) } ?? "-",
                        result?.total.p99Ms.map { fixed($0, 3) } ?? "-",
                        result.map { fixed($0.total.withinSLOFraction * 100, 2) } ?? "-", "\(outcome.trials.count)"])
+        }
+        return out + table.render()
+    }
+
+    static func render(_ report: MinGPUsReport) -> String {
+        let out = "[SIMULATED] fewest GPUs with >= \(fixed(report.targetFraction * 100, 1))% of requests within SLO, workload \(report.workload), arrivals \(report.arrival)\n"
+        var table = TextTable(header: ["policy", "rate/s", "min GPUs", "within SLO %", "p99 ms", "mean batch", "trials"])
+        for outcome in report.outcomes {
+            let result = outcome.result
+            table.add([outcome.policy, fixed(outcome.totalRatePerSecond, 0), outcome.minGPUs.map { "\($0)" } ?? "none",
+                       result.map { fixed($0.total.withinSLOFraction * 100, 2) } ?? "-", result?.total.p99Ms.map { fixed($0, 3) } ?? "-",
+                       result.map { fixed($0.meanBatchSize, 1) } ?? "-", "\(outcome.trials.count)"])
         }
         return out + table.render()
     }

@@ -12,7 +12,7 @@ import Testing
     }
 
     /// `fast`: 0.2 + 0.01 b ms; `slow`: 5 + 0.1 b ms; a prefix family `base` with heads `h1`, `h2`.
-    static func executor(capacity: Int = 4096, workers: Int = 1) throws -> BackendExecutor {
+    static func executor(capacity: Int = 4096, workers: Int = 1, growsIntoSlack: Bool = false) throws -> BackendExecutor {
         func profile(_ name: String, fixedMs: Double, perItemMs: Double) throws -> ModelProfile {
             try ModelProfile(model: name, points: [1, 64].map { ProfilePoint(batch: $0, planningLatencyMs: fixedMs + perItemMs * Double($0)) })
         }
@@ -23,7 +23,7 @@ import Testing
         let models = [spec("fast"), spec("slow"), spec("base", outputs: [3]), spec("h1", prefix: "base", outputs: [5]),
                       spec("h2", prefix: "base", outputs: [6])]
         return BackendExecutor(runtime: runtime, models: Dictionary(uniqueKeysWithValues: models.map { ($0.name, $0) }),
-                               options: .init(workerThreads: workers, queueCapacity: capacity))
+                               options: .init(workerThreads: workers, queueCapacity: capacity, growsIntoSlack: growsIntoSlack))
     }
 
     static func request(_ session: String, model: String, deadlineNs: Int64 = .max) -> InferenceRequest {
@@ -53,6 +53,22 @@ import Testing
         let statistics = executor.snapshot()
         #expect(statistics.completed == 300)
         #expect(statistics.meanBatch > 1, "a backlog is batched")
+    }
+
+    /// nexus-next: a backlog beyond the planned batch of 2 runs in a few large batches when the duty cycle
+    /// (100 ms) leaves slack; Nexus's executor takes it 2 at a time.
+    @Test(arguments: [false, true])
+    func aBacklogGrowsIntoTheSlackOnlyUnderNexusNext(grows: Bool) throws {
+        let executor = try Self.executor(workers: 0, growsIntoSlack: grows)
+        defer { executor.shutdown() }
+        let slow = (1...64).map { 5 + 0.1 * Double($0) }
+        try executor.apply(ModelTable(dutyCycleMs: 100, sessions: [.init(sessionID: "slow@200ms", models: ["slow"], maxBatch: 2, latencyMs: slow)]))
+        let collector = OutcomeCollector()
+        for index in 0..<40 { executor.submit(Self.request("slow@200ms", model: "slow"), completion: collector.completion(for: index)) }
+        #expect(collector.waitAll())
+        #expect(collector.count { (try? $0.get()) != nil } == 40)
+        let batches = executor.snapshot().batches
+        if grows { #expect(batches <= 5, "\(batches) batches") } else { #expect(batches >= 20, "\(batches) batches") }
     }
 
     @Test func earlyDropAnswersAtOnceWithoutRunningLateRequests() throws {

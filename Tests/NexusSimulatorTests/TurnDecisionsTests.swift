@@ -18,9 +18,18 @@ import Testing
                   maxBatch: 8, outputs: [TensorSpec(name: "y", dtype: .fp32, shape: [1])])
     }
 
-    @Test(arguments: [DropPolicy.early, .lazy], [UInt64(1), 2, 3])
-    func theExecutorAndTheSimulatorDecideAlike(drop: DropPolicy, seed: UInt64) {
-        let executorSessions = Self.entries.map { ExecutorSession(entry: $0, members: [spec($0.sessionID)], prefix: nil) }
+    /// With `grow` (nexus-next), visits may grow past the planned batch up to these caps.
+    static let growCaps = [6, 4, 8]
+
+    @Test(arguments: [DropPolicy.early, .lazy], [(UInt64(1), false), (2, false), (3, false), (1, true), (2, true), (3, true)])
+    func theExecutorAndTheSimulatorDecideAlike(drop: DropPolicy, seedAndGrow: (UInt64, Bool)) {
+        let (seed, grow) = seedAndGrow
+        let caps = grow ? Self.growCaps : Self.entries.map(\.maxBatch)
+        let executorSessions = Self.entries.enumerated().map { index, entry in
+            let session = ExecutorSession(entry: entry, members: [spec(entry.sessionID)], prefix: nil)
+            session.growCap = caps[index]
+            return session
+        }
         var simulatedQueues = [DeadlineQueue<Int32>](repeating: DeadlineQueue(), count: Self.entries.count)
         var random = RandomSource(seed: seed, stream: 7)
         func arrive(count: Int, nowNs: Int64) {
@@ -31,8 +40,10 @@ import Testing
                 simulatedQueues[session].insert(Int32(session), deadlineNs: deadlineNs)
             }
         }
-        var executorTurns = RoundRobinTurns(drop: drop), simulatedTurns = RoundRobinTurns(drop: drop)
-        let latencies = Self.entries.map(GPUQueues.latencyTable)
+        var executorTurns = RoundRobinTurns(drop: drop, growsIntoSlack: grow)
+        var simulatedTurns = RoundRobinTurns(drop: drop, growsIntoSlack: grow)
+        let latencies = Self.entries.enumerated().map { GPUQueues.latencyTable($1, upTo: caps[$0]) }
+        var grown = 0
         var nowNs: Int64 = 0
         var turns = 0, drops = 0
         // 30 rounds of 6 arrivals then up to 3 turns, then a drain: queues fill, empty and fill again.
@@ -41,7 +52,8 @@ import Testing
             for _ in 0..<(round < 30 ? 3 : Int.max) {
                 let executor = executorTurns.nextTurn(ExecutorQueues(sessions: executorSessions), nowNs: nowNs)
                 let simulated = simulatedTurns.nextTurn(
-                    GPUQueues(slots: [0, 1, 2], queues: simulatedQueues, maxBatch: Self.entries.map(\.maxBatch), latencyNs: latencies),
+                    GPUQueues(slots: [0, 1, 2], queues: simulatedQueues, maxBatch: Self.entries.map(\.maxBatch),
+                              growCap: caps, latencyNs: latencies),
                     nowNs: nowNs)
                 #expect(executor == simulated, "turn \(turns) at \(nowNs) ns")
                 guard let turn = executor, turn == simulated else { break }
@@ -49,11 +61,13 @@ import Testing
                 simulatedQueues[turn.session].popFront(turn.dropCount + turn.batchSize) { _, _ in }
                 turns += 1
                 drops += turn.dropCount
+                if turn.batchSize > Self.entries[turn.session].maxBatch { grown += 1 }
                 if turn.batchSize > 0 { nowNs += latencies[turn.session][turn.batchSize] }
             }
         }
         #expect(turns > 20)
         #expect(drops > 0, "the deadlines are tight enough that some requests are dropped")
+        #expect(grow ? grown > 0 : grown == 0, "batches past the planned batch: \(grown)")
         #expect(executorSessions.allSatisfy(\.queue.isEmpty) && simulatedQueues.allSatisfy(\.isEmpty))
     }
 }

@@ -43,4 +43,18 @@ extension DeadlineQueue {
             return BatchDecision(dropCount: dropped, batchSize: Swift.min(maxBatch, queued - dropped))
         }
     }
+
+    /// `decideBatch`, then grown past `maxBatch` up to `growUpTo` while the queue holds more and the batch
+    /// still finishes by the earliest deadline left in it: requests ride along only where no one is late
+    /// for it, and nothing is dropped that `decideBatch` would have kept.
+    @inlinable
+    public func decideBatch(policy: DropPolicy, maxBatch: Int, growUpTo: Int, nowNs: Int64,
+                            latencyNs: (Int) -> Int64) -> BatchDecision {
+        var decision = decideBatch(policy: policy, maxBatch: maxBatch, nowNs: nowNs, latencyNs: latencyNs)
+        guard decision.batchSize == maxBatch, growUpTo > maxBatch else { return decision }
+        let available = Swift.min(growUpTo, count - decision.dropCount)
+        let earliest = deadlineNs(at: decision.dropCount)
+        while decision.batchSize < available, nowNs + latencyNs(decision.batchSize + 1) <= earliest { decision.batchSize += 1 }
+        return decision
+    }
 }

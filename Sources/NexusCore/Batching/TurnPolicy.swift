@@ -23,6 +23,15 @@ public protocol TurnQueues {
     func isEmpty(session: Int) -> Bool
     /// The batch `drop` forms at the front of `session`'s queue at `nowNs` (`DeadlineQueue.decideBatch`).
     func decideBatch(session: Int, drop: DropPolicy, nowNs: Int64) -> BatchDecision
+    /// The same batch, grown into the duty cycle's slack (`ModelTable.growthCaps`,
+    /// `DeadlineQueue.decideBatch(policy:maxBatch:growUpTo:...)`). Views without caps form the planned batch.
+    func decideGrownBatch(session: Int, drop: DropPolicy, nowNs: Int64) -> BatchDecision
+}
+
+extension TurnQueues {
+    public func decideGrownBatch(session: Int, drop: DropPolicy, nowNs: Int64) -> BatchDecision {
+        decideBatch(session: session, drop: drop, nowNs: nowNs)
+    }
 }
 
 /// Decides which session of a backend runs next and with what batch (DESIGN.md §3.5). A value with the
@@ -39,10 +48,15 @@ public protocol TurnPolicy: Sendable {
 /// the batch by `drop`. The cursor moves past every session that took a turn, including one that only dropped.
 public struct RoundRobinTurns: TurnPolicy, Equatable {
     public let drop: DropPolicy
+    /// `nexus-next`: a visit whose queue holds more than the planned batch grows it into the duty cycle's slack.
+    public let growsIntoSlack: Bool
     /// The session visited first next time.
     @usableFromInline var position = 0
 
-    public init(drop: DropPolicy = .early) { self.drop = drop }
+    public init(drop: DropPolicy = .early, growsIntoSlack: Bool = false) {
+        self.drop = drop
+        self.growsIntoSlack = growsIntoSlack
+    }
 
     public var cursor: Int { position }
 
@@ -54,7 +68,8 @@ public struct RoundRobinTurns: TurnPolicy, Equatable {
         for step in 0..<count {
             let session = (position + step) % count
             if queues.isEmpty(session: session) { continue }
-            let decision = queues.decideBatch(session: session, drop: drop, nowNs: nowNs)
+            let decision = growsIntoSlack ? queues.decideGrownBatch(session: session, drop: drop, nowNs: nowNs)
+                                          : queues.decideBatch(session: session, drop: drop, nowNs: nowNs)
             position = (session + 1) % count
             return Turn(session: session, dropCount: decision.dropCount, batchSize: decision.batchSize)
         }

@@ -52,7 +52,9 @@ extension SchedulerState {
                 guard let session = sessions[allocation.sessionID] else { continue }
                 entries.append(ModelTable.Entry(
                     sessionID: session.id, models: models(of: session), maxBatch: allocation.batch,
-                    latencyMs: Array(session.curve.latencyMs[1...min(allocation.batch, session.curve.maxBatch)])))
+                    // The whole curve, not only up to the planned batch: a backend that grows batches into its
+                    // duty cycle's slack (`nexus-next`) needs the latency of larger ones.
+                    latencyMs: Array(session.curve.latencyMs[1...session.curve.maxBatch])))
                 assignment.routes[session.id, default: []].append(
                     RouteTarget(nodeID: nodeID, address: node.address, ratePerSecond: allocation.ratePerSecond))
             }

@@ -40,6 +40,14 @@ public struct LatencyHistogram: Sendable, Equatable {
         largestNs = Swift.max(largestNs, other.largestNs)
     }
 
+    /// Every non-empty bucket in ascending order: its representative value (capped by the largest recorded)
+    /// and its count. What a CDF is drawn from.
+    public var nonEmptyBuckets: [(valueNs: Int64, count: UInt64)] {
+        counts.enumerated().compactMap { bucket, count in
+            count > 0 ? (Swift.min(Self.representative(bucket), maxNs), count) : nil
+        }
+    }
+
     /// The value at quantile `q` in 0...1 (nil when empty).
     public func quantileNs(_ q: Double) -> Int64? {
         guard count > 0 else { return nil }

@@ -11,10 +11,31 @@ public struct Planner: Sendable {
     /// fits (`admittedFraction`), so an overload is shared evenly instead of starving whole sessions.
     public func plan(_ demands: [SessionDemand], previous: Plan? = nil, maxBackends: Int? = nil) -> Plan {
         let planned = plan(demands, previous: previous, admittedFraction: 1)
-        guard let maxBackends, planned.gpus > maxBackends else { return planned }
+        guard let maxBackends else { return planned }
+        if planned.gpus < maxBackends, config.fillsCluster { return filled(demands, planned: planned, previous: previous, maxBackends: maxBackends) }
+        guard planned.gpus > maxBackends else { return planned }
         let shared = sharedEvenly(demands, maxBackends: maxBackends, whole: previous == nil ? planned : nil)
         if shared.admittedFraction > 0 || demands.isEmpty { return shared }
         return wholeSessionsThatFit(demands, maxBackends: maxBackends)
+    }
+
+    /// `fillsCluster`: the plan for the largest common multiple (> 1) of every session's rate that fits
+    /// `maxBackends`. Last epoch's filled plan is kept while it still covers every demand with its headroom
+    /// (same sessions and budgets), so a filled cluster does not move models at every small rate change.
+    func filled(_ demands: [SessionDemand], planned: Plan, previous: Plan?, maxBackends: Int) -> Plan {
+        if let previous, previous.admittedFraction > 1, previous.gpus <= maxBackends, previous.sessions.count == demands.count {
+            let old = Dictionary(uniqueKeysWithValues: previous.sessions.map { ($0.id, $0) })
+            let covered = demands.allSatisfy { demand in
+                guard let session = old[demand.id] else { return false }
+                return session.gpuBudgetMs == demand.gpuBudgetMs && demand.ratePerSecond * (1 + config.rateHeadroom) <= session.ratePerSecond
+            }
+            if covered { return previous }
+        }
+        let upperBound = min(1000, 4 * Double(maxBackends) / Double(max(planned.gpus, 1)))
+        let fill = largestAdmittedPlan(maxBackends: maxBackends, upperBound: upperBound) {
+            plan(demands, previous: nil, admittedFraction: $0)
+        }
+        return fill.admittedFraction > 1 ? fill : planned
     }
 
     /// Without previous placements: every session at its whole rate if that fits `maxBackends`, else the

@@ -9,6 +9,9 @@ public struct PlannerConfig: Sendable {
     public var stabilityBand: ClosedRange<Double> = 0.8...1.1
     /// Step 5: try to empty the least-occupied backends (off in the original code).
     public var consolidate: Bool = true
+    /// `nexus-next`: on a fixed cluster larger than the plan needs, plan every session for the largest common
+    /// multiple of its rate that still fits, so spare GPUs carry bursts instead of idling.
+    public var fillsCluster: Bool = false
 
     public init(gpuMemoryMB: Double = 81_559, rateHeadroom: Double = 0.05,
                 stabilityBand: ClosedRange<Double> = 0.8...1.1, consolidate: Bool = true) {

@@ -18,6 +18,8 @@ public struct PlanningSettings: Sendable, Equatable {
     public var sloScale: Double = 1
     /// A session whose rate stays in this band x its planned demand keeps its placement.
     public var stabilityBand: ClosedRange<Double> = PlannerConfig().stabilityBand
+    /// Plan for more than the demand when the cluster has room (`PlannerConfig.fillsCluster`).
+    public var fillsCluster = false
 
     public init() {}
 
@@ -29,8 +31,10 @@ public struct PlanningSettings: Sendable, Equatable {
 
     /// Squishy bin packing with stability (DESIGN.md §3.2).
     public func epochPlanner(curves: ModelCurves, overheadMs: Double) -> EpochPlanner {
-        EpochPlanner(builder: builder(curves: curves, overheadMs: overheadMs), planner: Planner(config: PlannerConfig(
-            gpuMemoryMB: gpuMemoryMB, rateHeadroom: rateHeadroom, stabilityBand: stabilityBand, consolidate: consolidate)))
+        var config = PlannerConfig(gpuMemoryMB: gpuMemoryMB, rateHeadroom: rateHeadroom, stabilityBand: stabilityBand,
+                                   consolidate: consolidate)
+        config.fillsCluster = fillsCluster
+        return EpochPlanner(builder: builder(curves: curves, overheadMs: overheadMs), planner: Planner(config: config))
     }
 
     /// The baselines' batch-oblivious allocation (DESIGN.md §5), with the same headroom.

@@ -193,4 +193,10 @@ struct ExecutorQueues: TurnQueues {
         let held = sessions[session]
         return held.queue.decideBatch(policy: drop, maxBatch: held.entry.maxBatch, nowNs: nowNs, latencyNs: held.latencyNs(batch:))
     }
+
+    func decideGrownBatch(session: Int, drop: DropPolicy, nowNs: Int64) -> BatchDecision {
+        let held = sessions[session]
+        return held.queue.decideBatch(policy: drop, maxBatch: held.entry.maxBatch, growUpTo: held.growCap, nowNs: nowNs,
+                                      latencyNs: held.latencyNs(batch:))
+    }
 }

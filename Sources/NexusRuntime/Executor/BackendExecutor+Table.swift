@@ -25,9 +25,16 @@ extension BackendExecutor {
         defer { condition.unlock() }
         for (name, model) in fresh { loaded[name] = model }
         var newOrder: [String] = []
-        for (entry, members, prefix) in resolved.sessions {
+        // What each visit may grow to: the runtime's limit is the smallest maxBatch of the session's models.
+        let limits = Dictionary(uniqueKeysWithValues: resolved.sessions.map { entry, members, prefix in
+            (entry.sessionID, min(members.map(\.maxBatch).min()!, prefix?.maxBatch ?? .max))
+        })
+        let growCaps = newTable.growthCaps { limits[$0.sessionID] ?? $0.maxBatch }
+        for (index, (entry, members, prefix)) in resolved.sessions.enumerated() {
+            let growCap = options.growsIntoSlack ? max(entry.maxBatch, growCaps[index]) : entry.maxBatch
             if let session = sessions[entry.sessionID], session.entry.models == entry.models {
                 session.entry = entry
+                session.growCap = growCap
                 session.draining = false
             } else {
                 if let replaced = sessions[entry.sessionID] {
@@ -38,7 +45,9 @@ extension BackendExecutor {
                     sessions[retiredID] = replaced
                     order = order.map { $0 == entry.sessionID ? retiredID : $0 }
                 }
-                sessions[entry.sessionID] = ExecutorSession(entry: entry, members: members, prefix: prefix)
+                let session = ExecutorSession(entry: entry, members: members, prefix: prefix)
+                session.growCap = growCap
+                sessions[entry.sessionID] = session
             }
             newOrder.append(entry.sessionID)
         }

@@ -12,10 +12,14 @@ public final class BackendExecutor: @unchecked Sendable {
         public var workerThreads: Int
         /// Requests held per session (decoding and queued); more are refused with `resourceExhausted`.
         public var queueCapacity: Int
+        /// `nexus-next` (DESIGN.md §5.4): a visit whose queue holds more than the planned batch grows it into
+        /// the duty cycle's slack (`ModelTable.growthCaps`) while the earliest deadline still holds.
+        public var growsIntoSlack: Bool
 
-        public init(workerThreads: Int = 1, queueCapacity: Int = 4096) {
+        public init(workerThreads: Int = 1, queueCapacity: Int = 4096, growsIntoSlack: Bool = false) {
             self.workerThreads = workerThreads
             self.queueCapacity = queueCapacity
+            self.growsIntoSlack = growsIntoSlack
         }
     }
 
@@ -31,7 +35,7 @@ public final class BackendExecutor: @unchecked Sendable {
     /// Visiting order: sessions in table order, draining ones after.
     var order: [String] = []
     /// Which session runs next: the core's turn policy, with early drop (DESIGN.md §3.5).
-    var turns = RoundRobinTurns(drop: .early)
+    var turns: RoundRobinTurns
     /// Names sessions replaced under the same id while their old queue drains.
     var retiredCount = 0
     var loaded: [String: any LoadedModel] = [:]
@@ -51,6 +55,7 @@ public final class BackendExecutor: @unchecked Sendable {
         self.models = models
         self.options = options
         self.clock = clock
+        turns = RoundRobinTurns(drop: .early, growsIntoSlack: options.growsIntoSlack)
         pool = options.workerThreads > 0 ? WorkerPool(threads: options.workerThreads, name: "nexus-decode") : nil
         statistics.startedNs = clock.nowNs()
         let device = Thread { [self] in

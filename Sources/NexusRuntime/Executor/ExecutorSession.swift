@@ -13,6 +13,8 @@ final class ExecutorSession {
     }
 
     var entry: ModelTable.Entry
+    /// The largest batch a visit may grow to (`ModelTable.growthCaps`); `entry.maxBatch` unless `nexus-next`.
+    var growCap: Int
     /// The specs of `entry.models`, in order.
     let members: [ModelSpec]
     /// The shared base of a prefix group, nil for a plain model.
@@ -27,6 +29,7 @@ final class ExecutorSession {
 
     init(entry: ModelTable.Entry, members: [ModelSpec], prefix: ModelSpec?) {
         self.entry = entry
+        growCap = entry.maxBatch
         self.members = members
         self.prefix = prefix
         observed = ObservedLatency(maxBatch: entry.maxBatch)

@@ -48,7 +48,7 @@ public struct RepositoryCluster: Sendable {
     /// A backend's executor for `device`: `torch` (libtorch on cpu / cuda:N, built by the caller from its
     /// flags) or, for "simulated", the profile-driven SIMULATED device over the repository's `simulatedProfile`.
     public static func executor(device: String, repository: ModelRepository, simulatedProfile: String, queueCapacity: Int,
-                                torch: () throws -> any ModelRuntime) throws -> BackendExecutor {
+                                growsIntoSlack: Bool = false, torch: () throws -> any ModelRuntime) throws -> BackendExecutor {
         let runtime: any ModelRuntime
         if device == "simulated" {
             var profiles: [String: ModelProfile] = [:]
@@ -62,6 +62,7 @@ public struct RepositoryCluster: Sendable {
         // A CUDA device decodes on a pool beside it; a CPU device decodes on the submitting thread, as a pool
         // would only preempt libtorch's threads mid-batch.
         return BackendExecutor(runtime: runtime, models: repository.models,
-                               options: .init(workerThreads: device.hasPrefix("cuda") ? 2 : 0, queueCapacity: queueCapacity))
+                               options: .init(workerThreads: device.hasPrefix("cuda") ? 2 : 0, queueCapacity: queueCapacity,
+                                              growsIntoSlack: growsIntoSlack))
     }
 }

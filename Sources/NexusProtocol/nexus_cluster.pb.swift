@@ -646,6 +646,10 @@ public nonisolated struct Nexus_Cluster_BackendRequest: Sendable {
   /// Clears the value of `input`. Subsequent reads from it will return its default value.
   public mutating func clearInput() {self._input = nil}
 
+  /// Triton's `priority` of the client request: 1 is the highest level, larger numbers lower, 0 the default
+  /// (after every explicit level). The backend batches a session's queue level by level.
+  public var priority: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1988,7 +1992,7 @@ nonisolated extension Nexus_Cluster_Tensor: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Nexus_Cluster_BackendRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".BackendRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}session_id\0\u{1}model\0\u{3}budget_ns\0\u{1}input\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}session_id\0\u{1}model\0\u{3}budget_ns\0\u{1}input\0\u{1}priority\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2001,6 +2005,7 @@ nonisolated extension Nexus_Cluster_BackendRequest: SwiftProtobuf.Message, Swift
       case 3: try { try decoder.decodeSingularStringField(value: &self.model) }()
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.budgetNs) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._input) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.priority) }()
       default: break
       }
     }
@@ -2026,6 +2031,9 @@ nonisolated extension Nexus_Cluster_BackendRequest: SwiftProtobuf.Message, Swift
     try { if let v = self._input {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     } }()
+    if self.priority != 0 {
+      try visitor.visitSingularUInt32Field(value: self.priority, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2035,6 +2043,7 @@ nonisolated extension Nexus_Cluster_BackendRequest: SwiftProtobuf.Message, Swift
     if lhs.model != rhs.model {return false}
     if lhs.budgetNs != rhs.budgetNs {return false}
     if lhs._input != rhs._input {return false}
+    if lhs.priority != rhs.priority {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

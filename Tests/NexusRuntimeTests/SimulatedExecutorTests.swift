@@ -26,9 +26,30 @@ import Testing
                                options: .init(workerThreads: workers, queueCapacity: capacity, growsIntoSlack: growsIntoSlack))
     }
 
-    static func request(_ session: String, model: String, deadlineNs: Int64 = .max) -> InferenceRequest {
+    static func request(_ session: String, model: String, deadlineNs: Int64 = .max, priority: UInt32 = 0) -> InferenceRequest {
         InferenceRequest(sessionID: session, model: model, input: .tensor(dtype: .fp32, shape: [2], bytes: Fixtures.fp32Bytes([1, 2])),
-                         deadlineNs: deadlineNs)
+                         deadlineNs: deadlineNs, priority: priority)
+    }
+
+    /// Triton's `priority`: requests of level 1 queued behind a backlog of default-level ones are batched
+    /// before it (batches of 2 of the slow model, 5 ms each).
+    @Test func aHigherPriorityLevelIsBatchedBeforeTheBacklog() throws {
+        let executor = try Self.executor(workers: 0)
+        defer { executor.shutdown() }
+        try executor.apply(ModelTable(dutyCycleMs: 100, sessions: [.init(sessionID: "slow@200ms", models: ["slow"], maxBatch: 2)]))
+        let order = OrderRecorder()
+        for index in 0..<30 {
+            executor.submit(Self.request("slow@200ms", model: "slow"), completion: { _ in order.append("low\(index)") })
+        }
+        for index in 0..<4 {
+            executor.submit(Self.request("slow@200ms", model: "slow", priority: 1), completion: { _ in order.append("high\(index)") })
+        }
+        #expect(order.wait(count: 34))
+        let finished = order.names
+        let lastHigh = try #require(finished.lastIndex { $0.hasPrefix("high") })
+        // At most the batch running when they arrived, and the one after, go before the four high ones.
+        #expect(lastHigh <= 7, "\(finished)")
+        #expect(finished.filter { $0.hasPrefix("low") } == (0..<30).map { "low\($0)" }, "the default level keeps deadline (arrival) order")
     }
 
     /// 0 workers: decoding on the submitting thread (the CPU-device setting).
@@ -208,5 +229,32 @@ import Testing
             #expect { try executor.apply(ModelTable(dutyCycleMs: 10, sessions: [entry])) } throws: { "\($0)".contains(message) }
         }
         #expect(executor.table == good)
+    }
+}
+
+/// Names in completion order, and a wait for a count of them.
+final class OrderRecorder: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var recorded: [String] = []
+
+    func append(_ name: String) {
+        condition.lock()
+        recorded.append(name)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    var names: [String] {
+        condition.lock()
+        defer { condition.unlock() }
+        return recorded
+    }
+
+    func wait(count: Int, seconds: Double = 30) -> Bool {
+        let until = Date().addingTimeInterval(seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while recorded.count < count { if !condition.wait(until: until) { return false } }
+        return true
     }
 }

@@ -57,7 +57,10 @@ import Testing
                     nowNs: nowNs)
                 #expect(executor == simulated, "turn \(turns) at \(nowNs) ns")
                 guard let turn = executor, turn == simulated else { break }
-                executorSessions[turn.session].queue.popFront(turn.dropCount + turn.batchSize) { _, _ in }
+                let held = executorSessions[turn.session]
+                var dropped: [ExecutorSession.Pending] = [], batch: [ExecutorSession.Pending] = []
+                held.queue.pop(held.decide(drop: drop, nowNs: nowNs, grow: grow), dropped: &dropped, batch: &batch)
+                #expect(dropped.count == turn.dropCount && batch.count == turn.batchSize)
                 simulatedQueues[turn.session].popFront(turn.dropCount + turn.batchSize) { _, _ in }
                 turns += 1
                 drops += turn.dropCount

@@ -91,8 +91,12 @@ hosts_serving() {
     /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); sys.exit(0 if r["sent"] > 0 and r["completedOK"] == r["sent"] else 1)'
 }
 
+# TB_POLICY (nexus or nexus-next) selects the servers' policy: nexus-next plans the idle backend as a second
+# replica of the session (it fills the cluster), so a failed call has somewhere to go at once.
+TB_POLICY=${TB_POLICY:-nexus}
+
 hosts_start_scheduler() {
-  hosts_run scheduler scheduler scheduler --listen "$SCHEDULER" --repo "$TB_DIR/repo" --profile sim "$@"
+  hosts_run scheduler scheduler scheduler --listen "$SCHEDULER" --repo "$TB_DIR/repo" --profile sim --policy "$TB_POLICY" "$@"
 }
 
 # Scheduler, backend1 (registered first, so it takes the load), backend2, frontend; returns once requests
@@ -100,9 +104,9 @@ hosts_start_scheduler() {
 hosts_start_cluster() {
   hosts_start_scheduler
   hosts_poll 60 "the scheduler" hosts_status
-  hosts_run backend1 backend1 backend --scheduler "$SCHEDULER" --listen 198.18.0.11:8200 --repo "$TB_DIR/repo" --device simulated --profile sim
+  hosts_run backend1 backend1 backend --scheduler "$SCHEDULER" --listen 198.18.0.11:8200 --repo "$TB_DIR/repo" --device simulated --profile sim --policy "$TB_POLICY"
   hosts_poll 60 "backend1 alive" hosts_backend_alive 198.18.0.11
-  hosts_run backend2 backend2 backend --scheduler "$SCHEDULER" --listen 198.18.0.12:8200 --repo "$TB_DIR/repo" --device simulated --profile sim
+  hosts_run backend2 backend2 backend --scheduler "$SCHEDULER" --listen 198.18.0.12:8200 --repo "$TB_DIR/repo" --device simulated --profile sim --policy "$TB_POLICY"
   hosts_poll 60 "backend2 alive" hosts_backend_alive 198.18.0.12
   hosts_run frontend frontend frontend --scheduler "$SCHEDULER" --listen "$FRONTEND"
   hosts_poll 90 "requests answered OK" hosts_serving

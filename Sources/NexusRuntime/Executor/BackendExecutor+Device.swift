@@ -58,17 +58,21 @@ extension BackendExecutor {
     func nextTurn() -> (DeviceBatch?, [ExecutorSession.Pending]) {
         retireDrainedSessions()
         let visiting = ExecutorQueues(sessions: order.map { sessions[$0]! })
-        guard let turn = turns.nextTurn(visiting, nowNs: clock.nowNs()) else { return (nil, []) }
+        let nowNs = clock.nowNs()
+        guard let turn = turns.nextTurn(visiting, nowNs: nowNs) else { return (nil, []) }
         let session = visiting.sessions[turn.session]
+        // The same decision the policy was shown (same queue, same time), now per priority level.
+        let decision = session.decide(drop: turns.drop, nowNs: nowNs, grow: turns.growsIntoSlack)
+        assert(decision.batch == BatchDecision(dropCount: turn.dropCount, batchSize: turn.batchSize),
+                     "turn \(turn) but the session decides \(decision.batch)")
         var dropped: [ExecutorSession.Pending] = []
-        session.queue.popFront(turn.dropCount, into: &dropped)
+        var batch: [ExecutorSession.Pending] = []
+        batch.reserveCapacity(turn.batchSize)
+        session.queue.pop(decision, dropped: &dropped, batch: &batch)
         statistics.dropped += dropped.count
         if !dropped.isEmpty { session.metrics.earlyDrops.increment(by: dropped.count) }
         defer { session.metrics.queueLength.record(session.queue.count) }
         guard turn.batchSize > 0 else { return (nil, dropped) }
-        var batch: [ExecutorSession.Pending] = []
-        batch.reserveCapacity(turn.batchSize)
-        session.queue.popFront(turn.batchSize, into: &batch)
         let chosen = DeviceBatch(session: session, batch: batch, models: session.members.map { loaded[$0.name]! },
                                  prefixModel: session.prefix.map { loaded[$0.name]! })
         return (chosen, dropped)
@@ -190,13 +194,10 @@ struct ExecutorQueues: TurnQueues {
     func isEmpty(session: Int) -> Bool { sessions[session].queue.isEmpty }
 
     func decideBatch(session: Int, drop: DropPolicy, nowNs: Int64) -> BatchDecision {
-        let held = sessions[session]
-        return held.queue.decideBatch(policy: drop, maxBatch: held.entry.maxBatch, nowNs: nowNs, latencyNs: held.latencyNs(batch:))
+        sessions[session].decide(drop: drop, nowNs: nowNs, grow: false).batch
     }
 
     func decideGrownBatch(session: Int, drop: DropPolicy, nowNs: Int64) -> BatchDecision {
-        let held = sessions[session]
-        return held.queue.decideBatch(policy: drop, maxBatch: held.entry.maxBatch, growUpTo: held.growCap, nowNs: nowNs,
-                                      latencyNs: held.latencyNs(batch:))
+        sessions[session].decide(drop: drop, nowNs: nowNs, grow: true).batch
     }
 }

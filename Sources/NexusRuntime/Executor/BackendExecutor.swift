@@ -117,7 +117,8 @@ public final class BackendExecutor: @unchecked Sendable {
             target.session.decoding -= 1
             if failure == nil {
                 target.session.queue.insert(.init(input: decoded, member: target.member, queuedNs: clock.nowNs(),
-                                                  completion: completion), deadlineNs: request.deadlineNs)
+                                                  completion: completion), deadlineNs: request.deadlineNs,
+                                            priority: request.priority)
                 target.session.metrics.queueLength.record(target.session.queue.count)
                 condition.signal()
             } else if target.session.draining {

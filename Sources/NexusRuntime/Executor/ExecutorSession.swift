@@ -19,7 +19,7 @@ final class ExecutorSession {
     let members: [ModelSpec]
     /// The shared base of a prefix group, nil for a plain model.
     let prefix: ModelSpec?
-    var queue = DeadlineQueue<Pending>()
+    var queue = PriorityDeadlineQueue<Pending>()
     /// Accepted requests still being decoded: a removed session is kept until these arrive and run.
     var decoding = 0
     /// Removed from the table: serves what it holds, accepts nothing new, then goes.
@@ -40,6 +40,13 @@ final class ExecutorSession {
 
     /// Model names this session needs loaded: the prefix (if any) and each member's file.
     var modelNames: [String] { (prefix.map { [$0.name] } ?? []) + members.map(\.name) }
+
+    /// The batch this session's queue forms at `nowNs` (grown into the slack up to `growCap` when `grow`): what
+    /// the turn policy is shown, and what is then taken out.
+    func decide(drop: DropPolicy, nowNs: Int64, grow: Bool) -> PriorityDeadlineQueue<Pending>.Decision {
+        queue.decideBatch(policy: drop, maxBatch: entry.maxBatch, growUpTo: grow ? growCap : nil, nowNs: nowNs,
+                          latencyNs: latencyNs(batch:))
+    }
 
     /// The latency early drop assumes for a batch of `batch`.
     func latencyNs(batch: Int) -> Int64 {

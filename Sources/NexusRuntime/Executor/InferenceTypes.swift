@@ -51,12 +51,16 @@ public struct InferenceRequest: Sendable {
     public var input: InferenceInput
     /// Deadline on the executor's clock; early drop answers `deadlineExceeded` when it cannot be met.
     public var deadlineNs: Int64
+    /// Triton's `priority`: 1 is the highest level, larger numbers lower, 0 the default (after every explicit
+    /// level). A session's queue is batched level by level (`PriorityDeadlineQueue`).
+    public var priority: UInt32
 
-    public init(sessionID: String, model: String, input: InferenceInput, deadlineNs: Int64) {
+    public init(sessionID: String, model: String, input: InferenceInput, deadlineNs: Int64, priority: UInt32 = 0) {
         self.sessionID = sessionID
         self.model = model
         self.input = input
         self.deadlineNs = deadlineNs
+        self.priority = priority
     }
 }
 

@@ -165,7 +165,7 @@ public final class BackendServer: Service, Sendable, CustomStringConvertible {
             input = .tensor(dtype: .uint8, shape: [], bytes: [])
         }
         return InferenceRequest(sessionID: message.sessionID, model: message.model, input: input,
-                                deadlineNs: receivedNs + message.budgetNs)
+                                deadlineNs: receivedNs + message.budgetNs, priority: message.priority)
     }
 
     func reply(id: UInt64, outcome: InferenceOutcome) -> Nexus_Cluster_BackendReply {

@@ -182,8 +182,9 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
     var applicationNames: [String] { catalog.withLock { $0.applications.keys.sorted() } }
     var isRegistered: Bool { catalog.withLock { $0.registered } }
 
+    /// `priority`: Triton's, carried to every backend call of the request (`PriorityDeadlineQueue`).
     func run(_ application: FrontendApplication, input: CallInput, arrivalNs: Int64,
-             deadlineCapNs: Int64 = .max) async -> Result<ApplicationResult, InferenceError> {
+             deadlineCapNs: Int64 = .max, priority: UInt32 = 0) async -> Result<ApplicationResult, InferenceError> {
         let name = application.name
         let root = application.served.spec.parentIndices.firstIndex { $0 == nil } ?? 0
         let capacity = Admission.capacity(plannedRatePerSecond: routes.plannedRatePerSecond(rootKey: application.stageKeys[root]),
@@ -194,7 +195,7 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
             let startedNs = self.clock.nowNs()
             defer { application.metrics.stageDuration[stage].recordNanoseconds(self.clock.nowNs() - startedNs) }
             return await self.call(stageKey: application.stageKeys[stage], session: session, model: model, input: input,
-                                   deadlineNs: deadline)
+                                   deadlineNs: deadline, priority: priority)
         }, routes: routes)
         return await runner.run(input: input, arrivalNs: arrivalNs, deadlineCapNs: deadlineCapNs)
     }
@@ -203,7 +204,8 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
     /// round robin. A backend that cannot be reached is skipped and reported to the scheduler at once, and
     /// the call goes to another backend of the session; with none left, it waits for the routes the
     /// scheduler sends once it has planned without that backend. All while the deadline allows.
-    func call(stageKey: String, session: String, model: String, input: CallInput, deadlineNs: Int64) async -> Result<ApplicationRunner.CallOutput, InferenceError> {
+    func call(stageKey: String, session: String, model: String, input: CallInput, deadlineNs: Int64,
+              priority: UInt32 = 0) async -> Result<ApplicationRunner.CallOutput, InferenceError> {
         counts.withLock { $0[stageKey, default: 0] += 1 }
         // Built only on failure: the messages are off the path of a call that succeeds.
         var lastError: InferenceError?
@@ -222,6 +224,7 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
                 $0.model = model
                 $0.budgetNs = remainingNs
                 $0.input = input.message
+                $0.priority = priority
             }, address: target.address)
             switch outcome {
             case let .unreachable(reason, backendFault):

@@ -74,7 +74,8 @@ struct InferenceCore: Sendable {
             }
             let parameters = try TritonParameters(request.parameters)
             result = await frontend.run(application, input: input, arrivalNs: arrival,
-                                        deadlineCapNs: min(parameters.deadlineNs(arrivalNs: arrival), transportDeadlineNs))
+                                        deadlineCapNs: min(parameters.deadlineNs(arrivalNs: arrival), transportDeadlineNs),
+                                        priority: parameters.priority.map { UInt32(clamping: $0) } ?? 0)
         } catch {
             result = .failure(error)
         }

@@ -4,7 +4,9 @@ import NexusRuntime
 
 /// Triton's request parameters as Nexus reads them (README: Triton's request parameters), the same on gRPC
 /// and HTTP. `timeout` (µs; 0 or absent: none) tightens the request's deadline, never past the SLO's;
-/// `priority` (0: default, 1 highest) is checked and accepted; the backends' queues are ordered by deadline.
+/// `priority` (0: default, 1 highest, larger lower; above 4,294,967,295 it counts as that) travels with every
+/// model call of the request and orders each backend's queue of the session level by level
+/// (`PriorityDeadlineQueue`): within the plan, a higher level is batched first; deadlines and early drop still hold.
 struct TritonParameters: Equatable {
     var timeoutUs: Int64?
     var priority: UInt64?

@@ -13,9 +13,10 @@ maxrate   Inputs: `nexus simulate --find-max-rate --json`, one file per workload
 cdf       Input: `nexus simulate --json` (one or several policies). One latency CDF line per policy for the
           application "total" (completed requests; dropped ones have no latency), x in ms. The CDF comes from
           the application's latency histogram when the JSON carries one; otherwise from the quantiles it does
-          carry (p50Ms, p99Ms, any other pNNMs), drawn as points and the title says so: today's `nexus
-          simulate --json` carries no histogram, only p50Ms and p99Ms. A vertical line marks the SLO when
-          --slo-ms is given or the JSON has latencySLOMs / sloMs for "total" or the run (today it has neither).
+          carry (p50Ms, p99Ms, any other pNNMs), drawn as points and the title says so. `nexus simulate
+          --json` carries the total's histogram (total.latencyHistogram, decoded points). A vertical line marks
+          the SLO when --slo-ms is given or the JSON has latencySLOMs / sloMs for "total" or the run
+          (`nexus simulate` writes total.latencySLOMs when every application shares one SLO).
 timeline  Input: `nexus simulate --json` (meant for the `mixed` workload; any works). Two panels over simulated
           seconds: GPUs in use (the plan in force, from epochLog; else each timeline bucket's most GPUs) and
           SLO misses (late + dropped) per timeline bucket (by arrival time); one line per policy.

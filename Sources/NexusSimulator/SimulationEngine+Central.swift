@@ -206,11 +206,6 @@ extension SimulationEngine {
 
     /// Answers the first `count` calls of a session's queue "dropped".
     mutating func dropSessionFront(session: Int, count: Int, nowNs: Int64) {
-        var dropped = scratch
-        scratch = []
-        sessionQueue[session].popFront(count, into: &dropped)
-        for call in dropped { dropCall(call, nowNs: nowNs) }
-        dropped.removeAll(keepingCapacity: true)
-        scratch = dropped
+        dropPopped(nowNs: nowNs) { engine, calls in engine.sessionQueue[session].popFront(count, into: &calls) }
     }
 }

@@ -51,9 +51,15 @@ extension SimulationEngine {
 
     /// Answers the first `count` requests of a slot's queue "dropped".
     mutating func dropFront(slot: Int, count: Int, nowNs: Int64) {
+        dropPopped(nowNs: nowNs) { engine, calls in engine.slotQueue[slot].popFront(count, into: &calls) }
+    }
+
+    /// Answers "dropped" every call `pop` takes out of a queue, through the reused scratch buffer (the hot
+    /// path allocates nothing).
+    mutating func dropPopped(nowNs: Int64, _ pop: (inout SimulationEngine, inout [Int32]) -> Void) {
         var dropped = scratch
         scratch = []
-        slotQueue[slot].popFront(count, into: &dropped)
+        pop(&self, &dropped)
         for call in dropped { dropCall(call, nowNs: nowNs) }
         dropped.removeAll(keepingCapacity: true)
         scratch = dropped

@@ -357,10 +357,14 @@ class SimulatedHTTPTest(HTTPTestBase):
             with self.assertRaises(InferenceServerException) as raised:
                 grpc.infer(APP, [tensor], client_timeout=0.0005)
             self.assertEqual(raised.exception.status(), "StatusCode.DEADLINE_EXCEEDED")
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 5
             while counts() == (success, fail) and time.monotonic() < deadline:
                 time.sleep(0.05)   # polling the server's own count, bounded
-            self.assertEqual(counts(), (success, fail + 1), "the server ran the request past the client's deadline")
+            # Counted as a failure, or never seen at all (on a loaded machine 0.5 ms can expire before the call
+            # leaves the client, CI 2026-12-02): never run to an OK nobody reads.
+            after = counts()
+            self.assertEqual(after[0], success, "the server ran the request past the client's deadline")
+            self.assertIn(after[1], (fail, fail + 1))
             # A client deadline beyond the SLO changes nothing: answered.
             self.assertEqual(grpc.infer(APP, [tensor], client_timeout=60).get_response().model_name, APP)
         finally:

@@ -62,12 +62,7 @@ extension SimulationEngine {
     mutating func centralBatchDone(gpu: Int, token: Int32, nowNs: Int64) {
         guard token == gpuToken[gpu] else { return }
         accountBusy(gpu: gpu, fromNs: gpuRunningStartNs[gpu], toNs: nowNs)
-        var batch = gpuRunning[gpu]
-        gpuRunning[gpu] = []
-        for call in batch { completeCall(call, nowNs: nowNs) }
-        batch.removeAll(keepingCapacity: true)
-        gpuRunning[gpu] = batch
-        gpuBusy[gpu] = false
+        completeRunningBatch(gpu: gpu, nowNs: nowNs)
         gpuRunningSession[gpu] = -1
         gpuIdleSinceNs[gpu] = nowNs
         centralGPUFree(gpu: gpu, nowNs: nowNs)
@@ -94,7 +89,7 @@ extension SimulationEngine {
         }
         // Ready: an idle GPU of its group takes it now; else the next GPU to free ranks it by laxity.
         if let gpu = idleGPU(session: session, choice: choice) {
-            startCentralBatch(gpu: gpu, session: session, batch: window.batchSize, costs: costs, nowNs: nowNs)
+            startCentralBatch(gpu: gpu, session: session, batch: window.batchSize, nowNs: nowNs)
         }
     }
 
@@ -109,7 +104,7 @@ extension SimulationEngine {
             bestBatch = window.batchSize
             bestLastStart = window.lastStartNs
         }
-        if best >= 0 { startCentralBatch(gpu: gpu, session: best, batch: bestBatch, costs: costs, nowNs: nowNs) }
+        if best >= 0 { startCentralBatch(gpu: gpu, session: best, batch: bestBatch, nowNs: nowNs) }
     }
 
     private func idleGPU(session: Int, choice: SimulationPolicy.GPUChoice) -> Int? {
@@ -146,7 +141,7 @@ extension SimulationEngine {
             let batch = onTimeBatch(session: Int(held), costs: costs, nowNs: nowNs)
             if batch > bestBatch { best = Int(held); bestBatch = batch }
         }
-        if best >= 0 { startCentralBatch(gpu: gpu, session: best, batch: bestBatch, costs: costs, nowNs: nowNs) }
+        if best >= 0 { startCentralBatch(gpu: gpu, session: best, batch: bestBatch, nowNs: nowNs) }
     }
 
     /// An idle GPU of the group runs BatchGen; otherwise the new batch preempts the smallest running batch
@@ -167,7 +162,7 @@ extension SimulationEngine {
         }
         guard victim >= 0 else { return }
         preempt(gpu: victim, nowNs: nowNs)
-        startCentralBatch(gpu: victim, session: session, batch: batch, costs: costs, nowNs: nowNs)
+        startCentralBatch(gpu: victim, session: session, batch: batch, nowNs: nowNs)
     }
 
     /// Stops the GPU's batch: its work so far is lost and its calls go back to their queues.
@@ -185,7 +180,7 @@ extension SimulationEngine {
 
     // MARK: shared
 
-    mutating func startCentralBatch(gpu: Int, session: Int, batch: Int, costs _: DispatchCosts, nowNs: Int64) {
+    mutating func startCentralBatch(gpu: Int, session: Int, batch: Int, nowNs: Int64) {
         var calls = gpuRunning[gpu]
         gpuRunning[gpu] = []
         calls.removeAll(keepingCapacity: true)

@@ -33,13 +33,19 @@ extension SimulationEngine {
 
     mutating func turnBatchDone(gpu: Int, token: Int32, nowNs: Int64) {
         guard token == gpuToken[gpu] else { return }
+        completeRunningBatch(gpu: gpu, nowNs: nowNs)
+        startTurn(gpu: gpu, nowNs: nowNs)
+    }
+
+    /// The GPU's batch has finished: its calls complete (their children leave for the backends) and the GPU is
+    /// free. The running buffer is kept for the next batch.
+    mutating func completeRunningBatch(gpu: Int, nowNs: Int64) {
         var batch = gpuRunning[gpu]
         gpuRunning[gpu] = []
         for call in batch { completeCall(call, nowNs: nowNs) }
         batch.removeAll(keepingCapacity: true)
         gpuRunning[gpu] = batch
         gpuBusy[gpu] = false
-        startTurn(gpu: gpu, nowNs: nowNs)
     }
 
     /// GPU time spent executing, counted only while clients send traffic (the drain afterwards is not

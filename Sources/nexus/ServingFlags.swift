@@ -26,6 +26,9 @@ struct ServingFlags: ParsableArguments {
     @Option(name: .long, help: "Seconds a ping may go unanswered before its connection is closed and the calls on it fail (a dead peer or link).")
     var keepaliveTimeoutS: Double = Double(TransportLimits.defaults.keepaliveTimeoutMs) / 1000
 
+    @Option(name: .long, help: "Milliseconds of silence after which a frontend pings its link to a backend; a ping unanswered for as long closes the link, so a partitioned backend is noticed within twice this and its calls go elsewhere.")
+    var linkKeepaliveMs: Int64 = TransportLimits.defaults.linkKeepaliveMs
+
     func validate() throws {
         guard drainTimeoutS.isFinite, (0...3600).contains(drainTimeoutS) else {
             throw ValidationError("--drain-timeout-s must be in 0...3600, got \(drainTimeoutS)")
@@ -42,11 +45,15 @@ struct ServingFlags: ParsableArguments {
         guard keepaliveTimeoutS.isFinite, (0.1...3600).contains(keepaliveTimeoutS) else {
             throw ValidationError("--keepalive-timeout-s must be in 0.1...3600, got \(keepaliveTimeoutS)")
         }
+        guard (10...60_000).contains(linkKeepaliveMs) else {
+            throw ValidationError("--link-keepalive-ms must be in 10...60000 (backends accept a ping every 10 ms at most), got \(linkKeepaliveMs)")
+        }
     }
 
     var limits: TransportLimits {
         TransportLimits(maxMessageBytes: maxMessageMb << 20, maxConcurrentStreams: maxConcurrentStreams,
-                        keepaliveIntervalMs: Int64(keepaliveS * 1000), keepaliveTimeoutMs: Int64(keepaliveTimeoutS * 1000))
+                        keepaliveIntervalMs: Int64(keepaliveS * 1000), keepaliveTimeoutMs: Int64(keepaliveTimeoutS * 1000),
+                        linkKeepaliveMs: linkKeepaliveMs)
     }
 
     /// One per process: in `nexus serve` the frontend, the backends and the scheduler drain against it.

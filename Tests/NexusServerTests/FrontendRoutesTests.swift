@@ -1,4 +1,5 @@
 import NexusProtocol
+import NexusRuntime
 @testable import NexusServer
 import XCTest
 
@@ -33,5 +34,23 @@ final class FrontendRoutesTests: XCTestCase {
         XCTAssertEqual(routes.pick(session: "tb@200ms")?.address, "b:1")
         XCTAssertGreaterThan(routes.version, seen, "calls waiting for newer routes see the update")
         XCTAssertFalse(routes.update(update(version: 0, address: "c:1")))
+    }
+
+    /// A backend the frontend reported but the scheduler still reaches (a link closed by a late keepalive on a
+    /// loaded host) is routed to again, and the calls already waiting for routes retry at once: no update is
+    /// coming, since the plan did not change (tests/hosts/restart_scheduler.sh lost 7 calls to that wait).
+    func testRestoringAReportedBackendWakesTheCallsWaitingForRoutes() async {
+        let routes = FrontendRoutes()
+        routes.update(update(version: 1, address: "a:1"))
+        routes.markUnreachable(1)
+        XCTAssertNil(routes.pick(session: "tb@200ms"))
+        let seen = routes.version
+        let clock = MonotonicClock()
+        let waiting = Task { await routes.waitForUpdate(after: seen, deadlineNs: clock.nowNs() + 30_000_000_000, clock: clock) }
+        while routes.waiterCount == 0 { await Task.yield() }
+        routes.restore(1)
+        let woken = await waiting.value
+        XCTAssertTrue(woken, "the waiting call is woken by the restore, not by its deadline")
+        XCTAssertEqual(routes.pick(session: "tb@200ms")?.address, "a:1")
     }
 }

@@ -67,7 +67,8 @@ public final class BackendServer: Service, Sendable, CustomStringConvertible {
 
     public func run() async throws {
         let transport = Transport.server(listen: options.listen, limits: options.limits,
-                                         maxMessageBytes: options.limits.batchMessageBytes)
+                                         maxMessageBytes: options.limits.batchMessageBytes,
+                                         minClientPingInterval: Transport.linkPingFloor)
         let server = GRPCServer(transport: transport, services: [BackendService(server: self)])
         defer { executor.shutdown() }
         try await Transport.serve(server, transport: transport, advertise: options.listen.host, listening: { address in

@@ -113,7 +113,7 @@ final class BackendLinks: Sendable {
     private let unansweredGraceNs: Int64
 
     init(limits: TransportLimits, unansweredGraceNs: Int64) {
-        clients = NodeClients(limits: limits)
+        clients = NodeClients(limits: limits.forBackendLinks)
         self.unansweredGraceNs = unansweredGraceNs
     }
 

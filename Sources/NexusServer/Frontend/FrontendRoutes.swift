@@ -26,6 +26,8 @@ final class FrontendRoutes: Sendable {
     private let state = Mutex(State())
 
     var version: UInt64 { state.withLock { $0.version } }
+    /// Calls waiting for an update now.
+    var waiterCount: Int { state.withLock { $0.waiters.count } }
 
     /// Applies `message` unless an update with a later version of the same scheduler came first; false then.
     @discardableResult
@@ -60,8 +62,17 @@ final class FrontendRoutes: Sendable {
     /// Skips `nodeID` until the next update or `restore`.
     func markUnreachable(_ nodeID: UInt64) { state.withLock { _ = $0.unreachable.insert(nodeID) } }
 
-    /// The scheduler reached `nodeID` after all: route to it again.
-    func restore(_ nodeID: UInt64) { state.withLock { _ = $0.unreachable.remove(nodeID) } }
+    /// The scheduler reached `nodeID` after all: route to it again, and wake the calls waiting for routes,
+    /// which would otherwise wait for an update that does not come (the plan did not change).
+    func restore(_ nodeID: UInt64) {
+        let woken = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
+            guard state.unreachable.remove(nodeID) != nil else { return [] }
+            state.version += 1
+            defer { state.waiters = [] }
+            return state.waiters.map(\.continuation)
+        }
+        for continuation in woken { continuation.resume(returning: true) }
+    }
 
     /// Waits until an update newer than `version` arrives (true), or until `deadlineNs` (false).
     func waitForUpdate(after version: UInt64, deadlineNs: Int64, clock: MonotonicClock) async -> Bool {

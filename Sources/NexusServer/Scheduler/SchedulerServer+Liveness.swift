@@ -8,8 +8,10 @@ import Synchronization
 /// of after 3 silent beacons; a backend whose beats are late but that answers the probe (too busy to beat
 /// on time) is kept.
 extension SchedulerServer {
-    /// How long a probe waits for a backend's Ping.
-    static let probeTimeout = Duration.milliseconds(300)
+    /// How long a probe waits for a backend's Ping: its event loop answers in a millisecond on a LAN, busy
+    /// or not. Short, because a reported backend's calls wait for the plan that follows the probe; a live
+    /// backend wrongly planned away registers again at its next beat.
+    static let probeTimeout = Duration.milliseconds(100)
 
     /// nil when `node` answers a Ping within `probeTimeout`, else why not.
     func probe(_ node: ClusterNode) async -> String? {

@@ -18,16 +18,30 @@ public struct TransportLimits: Sendable, Equatable {
     /// ...and close it when the ping is not answered within this, so a dead peer or link fails the calls
     /// on it instead of leaving them waiting.
     public var keepaliveTimeoutMs: Int64
+    /// A frontend's link to a backend is pinged after this much silence and closed when the ping is not
+    /// answered within as long again: a partitioned backend is noticed within twice this, whatever the
+    /// budgets of the calls on the link (a backend in a long batch still answers pings: its event loop
+    /// does, not its device). Backends accept pings this often (`Transport.linkPingFloor`).
+    public var linkKeepaliveMs: Int64
 
     public init(maxMessageBytes: Int = Transport.maxMessageBytes, maxConcurrentStreams: Int = 4096,
-                keepaliveIntervalMs: Int64 = 10_000, keepaliveTimeoutMs: Int64 = 5_000) {
+                keepaliveIntervalMs: Int64 = 10_000, keepaliveTimeoutMs: Int64 = 5_000, linkKeepaliveMs: Int64 = 100) {
         self.maxMessageBytes = maxMessageBytes
         self.maxConcurrentStreams = maxConcurrentStreams
         self.keepaliveIntervalMs = keepaliveIntervalMs
         self.keepaliveTimeoutMs = keepaliveTimeoutMs
+        self.linkKeepaliveMs = linkKeepaliveMs
     }
 
     public static let defaults = TransportLimits()
+
+    /// The limits of a frontend's links to backends: the link keepalive instead of the general one.
+    var forBackendLinks: TransportLimits {
+        var limits = self
+        limits.keepaliveIntervalMs = linkKeepaliveMs
+        limits.keepaliveTimeoutMs = linkKeepaliveMs
+        return limits
+    }
 
     /// What a batch message (requests or replies) may carry before the link splits it: the message limit
     /// less room for the batch's own framing.
@@ -43,17 +57,21 @@ public enum Transport {
     /// The default message limit: a full-resolution frame fits.
     public static let maxMessageBytes = 64 << 20
 
+    /// How often a backend lets a client ping: frontends' links ping every `linkKeepaliveMs` (>= this).
+    static let linkPingFloor = Duration.milliseconds(10)
+
     /// A server taking messages up to `maxMessageBytes`: a client's request (the frontend) or a batch of
-    /// calls (`limits.batchMessageBytes`, the backend and the scheduler).
-    static func server(listen: HostPort, limits: TransportLimits, maxMessageBytes: Int) -> HTTP2ServerTransport.Posix {
+    /// calls (`limits.batchMessageBytes`, the backend and the scheduler). `minClientPingInterval`: pings
+    /// more frequent than this earn strikes (three close the connection); clients of other processes ping
+    /// as often as their own --keepalive-s says, and a ping a second is cheap.
+    static func server(listen: HostPort, limits: TransportLimits, maxMessageBytes: Int,
+                       minClientPingInterval: Duration = .seconds(1)) -> HTTP2ServerTransport.Posix {
         let config = HTTP2ServerTransport.Posix.Config.defaults { config in
             config.rpc.maxRequestPayloadSize = maxMessageBytes
             config.http2.maxConcurrentStreams = limits.maxConcurrentStreams
             config.connection.keepalive = .init(
                 time: .milliseconds(limits.keepaliveIntervalMs), timeout: .milliseconds(limits.keepaliveTimeoutMs),
-                // Clients of other processes ping as often as their own --keepalive-s says; a ping a second
-                // is cheap, and stricter policing would close their connections.
-                clientBehavior: .init(minPingIntervalWithoutCalls: .seconds(1), allowWithoutCalls: true))
+                clientBehavior: .init(minPingIntervalWithoutCalls: minClientPingInterval, allowWithoutCalls: true))
             // grpc-swift closes a stream whose message is over the limit without a status (the client sees
             // CANCELLED); the guard answers RESOURCE_EXHAUSTED first.
             config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { channel in

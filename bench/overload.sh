@@ -15,7 +15,7 @@ FILE=data/workloads/$W.yaml
 serve_pid=""
 trap '[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
 peak_rss_mb() { awk '/VmHWM/ { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status"; }
-"$NEXUS" serve --workload "$FILE" --backends "$B" --time-scale "$K" --listen "127.0.0.1:$PORT" > "$WORK/serve.log" 2>&1 & serve_pid=$!
+"$NEXUS" serve --workload "$FILE" --backends "$B" --time-scale "$K" --listen "127.0.0.1:$PORT" ${SERVE_ARGS:-} > "$WORK/serve.log" 2>&1 & serve_pid=$!
 for _ in $(seq 300); do grep -q "frontend: serving applications" "$WORK/serve.log" && break; sleep 0.1; done
 grep -q "frontend: serving applications" "$WORK/serve.log" || { echo "serve did not come up: $WORK/serve.log" >&2; exit 1; }
 bench() { "$NEXUS" bench --target "127.0.0.1:$PORT" --workload "$FILE" --time-scale "$K" --json "$@"; }

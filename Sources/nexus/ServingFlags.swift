@@ -26,8 +26,11 @@ struct ServingFlags: ParsableArguments {
     @Option(name: .long, help: "Seconds a ping may go unanswered before its connection is closed and the calls on it fail (a dead peer or link).")
     var keepaliveTimeoutS: Double = Double(TransportLimits.defaults.keepaliveTimeoutMs) / 1000
 
-    @Option(name: .long, help: "Milliseconds of silence after which a frontend pings its link to a backend; a ping unanswered for as long closes the link, so a partitioned backend is noticed within twice this and its calls go elsewhere.")
+    @Option(name: .long, help: "Milliseconds between a frontend's pings of its link to a backend (at least 200: SwiftNIO closes a connection that receives over 200 pings in 30 s).")
     var linkKeepaliveMs: Int64 = TransportLimits.defaults.linkKeepaliveMs
+
+    @Option(name: .long, help: "Milliseconds a backend may leave a ping unanswered: a frontend then breaks the link (its calls go elsewhere) and reports the backend; the scheduler's probe of it waits as long before planning without it.")
+    var linkTimeoutMs: Int64 = TransportLimits.defaults.linkTimeoutMs
 
     func validate() throws {
         guard drainTimeoutS.isFinite, (0...3600).contains(drainTimeoutS) else {
@@ -45,15 +48,18 @@ struct ServingFlags: ParsableArguments {
         guard keepaliveTimeoutS.isFinite, (0.1...3600).contains(keepaliveTimeoutS) else {
             throw ValidationError("--keepalive-timeout-s must be in 0.1...3600, got \(keepaliveTimeoutS)")
         }
-        guard (10...60_000).contains(linkKeepaliveMs) else {
-            throw ValidationError("--link-keepalive-ms must be in 10...60000 (backends accept a ping every 10 ms at most), got \(linkKeepaliveMs)")
+        guard (TransportLimits.minimumLinkKeepaliveMs...60_000).contains(linkKeepaliveMs) else {
+            throw ValidationError("--link-keepalive-ms must be in \(TransportLimits.minimumLinkKeepaliveMs)...60000, got \(linkKeepaliveMs)")
+        }
+        guard (10...60_000).contains(linkTimeoutMs) else {
+            throw ValidationError("--link-timeout-ms must be in 10...60000, got \(linkTimeoutMs)")
         }
     }
 
     var limits: TransportLimits {
         TransportLimits(maxMessageBytes: maxMessageMb << 20, maxConcurrentStreams: maxConcurrentStreams,
                         keepaliveIntervalMs: Int64(keepaliveS * 1000), keepaliveTimeoutMs: Int64(keepaliveTimeoutS * 1000),
-                        linkKeepaliveMs: linkKeepaliveMs)
+                        linkKeepaliveMs: linkKeepaliveMs, linkTimeoutMs: linkTimeoutMs)
     }
 
     /// One per process: in `nexus serve` the frontend, the backends and the scheduler drain against it.

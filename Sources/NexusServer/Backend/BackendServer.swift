@@ -68,7 +68,7 @@ public final class BackendServer: Service, Sendable, CustomStringConvertible {
     public func run() async throws {
         let transport = Transport.server(listen: options.listen, limits: options.limits,
                                          maxMessageBytes: options.limits.batchMessageBytes,
-                                         minClientPingInterval: Transport.linkPingFloor)
+                                         minClientPingInterval: .milliseconds(TransportLimits.minimumLinkKeepaliveMs / 2))
         let server = GRPCServer(transport: transport, services: [BackendService(server: self)])
         defer { executor.shutdown() }
         try await Transport.serve(server, transport: transport, advertise: options.listen.host, listening: { address in

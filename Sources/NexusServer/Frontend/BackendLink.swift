@@ -18,7 +18,9 @@ enum LinkReply: Sendable {
 /// One request stream from this frontend to one backend (a `CallQueue`): calls queue here and a writer sends
 /// everything queued as one batch message; replies are matched to callers by id. When the stream breaks,
 /// every call still waiting is answered `unreachable` at once, so the caller can retry elsewhere; nothing
-/// waits for a dead backend. A partitioned backend breaks no stream: a watchdog breaks the link when a
+/// waits for a dead backend. A partitioned backend breaks no stream: the link's connection pings every
+/// `--link-keepalive-ms` and closes when a ping goes unanswered `--link-timeout-ms` (`forBackendLinks`), and
+/// as a backstop a watchdog breaks the link when a
 /// call is still unanswered `unansweredGraceNs` after its budget ran out (a live backend answers every call
 /// by then, with its result or an early drop) and no reply at all came for as long, or for the longest
 /// budget sent on the link if that is longer: a live backend in the middle of one long batch (a large

@@ -8,19 +8,16 @@ import Synchronization
 /// of after 3 silent beacons; a backend whose beats are late but that answers the probe (too busy to beat
 /// on time) is kept.
 extension SchedulerServer {
-    /// How long a probe waits for a backend's Ping: its event loop answers in a millisecond on a LAN, busy
-    /// or not. Short, because a reported backend's calls wait for the plan that follows the probe; a live
-    /// backend wrongly planned away registers again at its next beat.
-    static let probeTimeout = Duration.milliseconds(100)
-
-    /// nil when `node` answers a Ping within `probeTimeout`, else why not.
+    /// nil when `node` answers a Ping within `--link-timeout-ms` (as a frontend's link probe waits), else why
+    /// not. Short, because a reported backend's calls wait for the plan that follows; a live backend wrongly
+    /// planned away registers again at its next beat.
     func probe(_ node: ClusterNode) async -> String? {
         do {
-            var options = CallOptions.defaults
-            options.timeout = Self.probeTimeout
-            options.waitForReady = false
+            var call = CallOptions.defaults
+            call.timeout = .milliseconds(options.limits.linkTimeoutMs)
+            call.waitForReady = false
             let client = try clients.client(for: node.address)
-            _ = try await Nexus_Cluster_Backend.Client(wrapping: client).ping(Nexus_Cluster_PingRequest(), options: options)
+            _ = try await Nexus_Cluster_Backend.Client(wrapping: client).ping(Nexus_Cluster_PingRequest(), options: call)
             return nil
         } catch let error as RPCError {
             return "\(error.code): \(error.message)"

@@ -18,28 +18,36 @@ public struct TransportLimits: Sendable, Equatable {
     /// ...and close it when the ping is not answered within this, so a dead peer or link fails the calls
     /// on it instead of leaving them waiting.
     public var keepaliveTimeoutMs: Int64
-    /// A frontend's link to a backend is pinged after this much silence and closed when the ping is not
-    /// answered within as long again: a partitioned backend is noticed within twice this, whatever the
-    /// budgets of the calls on the link (a backend in a long batch still answers pings: its event loop
-    /// does, not its device). Backends accept pings this often (`Transport.linkPingFloor`).
+    /// A frontend pings its link to a backend this often (HTTP/2 PING, which no flow control holds up: a link
+    /// busy with megabytes of replies still answers at once, as does a backend in a long batch)...
     public var linkKeepaliveMs: Int64
+    /// ...and breaks it when a ping is unanswered this long; the scheduler's probe of a backend a frontend
+    /// reported waits as long. A partition is noticed within `linkKeepaliveMs + linkTimeoutMs`, whatever the
+    /// budgets of the calls on the link.
+    public var linkTimeoutMs: Int64
 
     public init(maxMessageBytes: Int = Transport.maxMessageBytes, maxConcurrentStreams: Int = 4096,
-                keepaliveIntervalMs: Int64 = 10_000, keepaliveTimeoutMs: Int64 = 5_000, linkKeepaliveMs: Int64 = 100) {
+                keepaliveIntervalMs: Int64 = 10_000, keepaliveTimeoutMs: Int64 = 5_000,
+                linkKeepaliveMs: Int64 = 200, linkTimeoutMs: Int64 = 100) {
         self.maxMessageBytes = maxMessageBytes
         self.maxConcurrentStreams = maxConcurrentStreams
         self.keepaliveIntervalMs = keepaliveIntervalMs
         self.keepaliveTimeoutMs = keepaliveTimeoutMs
         self.linkKeepaliveMs = linkKeepaliveMs
+        self.linkTimeoutMs = linkTimeoutMs
     }
 
     public static let defaults = TransportLimits()
+
+    /// SwiftNIO's HTTP/2 closes a connection that receives over 200 pings (and other control frames) in 30
+    /// s; a link pinging every 200 ms sends 150. Backends accept pings this often.
+    public static let minimumLinkKeepaliveMs: Int64 = 200
 
     /// The limits of a frontend's links to backends: the link keepalive instead of the general one.
     var forBackendLinks: TransportLimits {
         var limits = self
         limits.keepaliveIntervalMs = linkKeepaliveMs
-        limits.keepaliveTimeoutMs = linkKeepaliveMs
+        limits.keepaliveTimeoutMs = linkTimeoutMs
         return limits
     }
 
@@ -57,13 +65,9 @@ public enum Transport {
     /// The default message limit: a full-resolution frame fits.
     public static let maxMessageBytes = 64 << 20
 
-    /// How often a backend lets a client ping: frontends' links ping every `linkKeepaliveMs` (>= this).
-    static let linkPingFloor = Duration.milliseconds(10)
-
     /// A server taking messages up to `maxMessageBytes`: a client's request (the frontend) or a batch of
-    /// calls (`limits.batchMessageBytes`, the backend and the scheduler). `minClientPingInterval`: pings
-    /// more frequent than this earn strikes (three close the connection); clients of other processes ping
-    /// as often as their own --keepalive-s says, and a ping a second is cheap.
+    /// calls (`limits.batchMessageBytes`, the backend and the scheduler). `minClientPingInterval`: pings more
+    /// frequent earn strikes, and three close the connection.
     static func server(listen: HostPort, limits: TransportLimits, maxMessageBytes: Int,
                        minClientPingInterval: Duration = .seconds(1)) -> HTTP2ServerTransport.Posix {
         let config = HTTP2ServerTransport.Posix.Config.defaults { config in
@@ -71,6 +75,9 @@ public enum Transport {
             config.http2.maxConcurrentStreams = limits.maxConcurrentStreams
             config.connection.keepalive = .init(
                 time: .milliseconds(limits.keepaliveIntervalMs), timeout: .milliseconds(limits.keepaliveTimeoutMs),
+                // Clients of other processes ping as often as their own --keepalive-s says (a ping a second
+                // is cheap, and stricter policing would close their connections); frontends' links to a
+                // backend as often as --link-keepalive-ms.
                 clientBehavior: .init(minPingIntervalWithoutCalls: minClientPingInterval, allowWithoutCalls: true))
             // grpc-swift closes a stream whose message is over the limit without a status (the client sees
             // CANCELLED); the guard answers RESOURCE_EXHAUSTED first.

@@ -1,4 +1,5 @@
 @testable import NexusServer
+import NexusCore
 import NexusRuntime
 import Testing
 
@@ -12,15 +13,22 @@ import Testing
 
     @Test func aRequestBeyondCapacityIsRefusedAndAPlaceIsFreedOnRelease() {
         let admission = Admission()
-        for _ in 0..<3 { #expect(admission.admit("app", capacity: 3) == nil) }
-        guard case let .resourceExhausted(message)? = admission.admit("app", capacity: 3) else {
+        var tickets: [AdaptiveConcurrencyLimit.Ticket] = []
+        for _ in 0..<3 {
+            guard case let .success(ticket) = admission.admit("app", capacity: 3) else {
+                Issue.record("the first three requests fit")
+                return
+            }
+            tickets.append(ticket)
+        }
+        guard case let .failure(.resourceExhausted(message)) = admission.admit("app", capacity: 3) else {
             Issue.record("the fourth request should be refused")
             return
         }
         #expect(message.contains("'app'") && message.contains("limit 3"))
-        #expect(admission.admit("other", capacity: 3) == nil, "each application has its own places")
-        admission.release("app")
-        #expect(admission.admit("app", capacity: 3) == nil)
+        #expect((try? admission.admit("other", capacity: 3).get()) != nil, "each application has its own places")
+        admission.release("app", ticket: tickets[0], missedSLO: false)
+        #expect((try? admission.admit("app", capacity: 3).get()) != nil)
         #expect(admission.held("app") == 3)
     }
 }

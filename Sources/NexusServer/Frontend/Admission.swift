@@ -3,45 +3,60 @@ import NexusRuntime
 import Synchronization
 
 /// Sheds load at the door (issue 11): an application may hold at most as many requests in this frontend as
-/// its root session can finish within the SLO at the rate the plan gives it (Little's law: in flight =
-/// rate x latency), times `slack`; beyond that a request is refused at once with RESOURCE_EXHAUSTED instead
-/// of queueing where its time runs out unseen (the frontend's event loops, the backends' queues). Under 10x
-/// overload the frontend then spends its CPU on the requests it can serve, and memory stays bounded.
+/// its `AdaptiveConcurrencyLimit` allows, learnt from how its requests end and capped by what its root
+/// session can finish within the SLO at the rate the plan gives it (Little's law: in flight = rate x latency,
+/// times `slack`); beyond that a request is refused at once with RESOURCE_EXHAUSTED instead of queueing where
+/// its time runs out unseen (the frontend's event loops, the backends' queues) or failing at a child stage
+/// after its parent's GPU time was spent. Under 10x overload the frontend then spends its CPU and the
+/// backends their GPU time on the requests that can make their SLO, and memory stays bounded.
 final class Admission: Sendable {
-    /// Headroom over Little's law: batching makes in-flight counts bursty, and a plan lags a rise by a
-    /// report (`SchedulerState.checkSuddenRise`), during which the backends' early drop already answers
-    /// what cannot make its deadline. Measured (bench/overload.sh, traffic at 10x): 4 let in a backlog that
-    /// expired queued (goodput 0.39 of the max rate, RSS 2.8x); 1.5 gave 0.63 and 1.4x.
+    /// Headroom of the ceiling over Little's law: batching makes in-flight counts bursty, and a plan lags a
+    /// rise by a report (`SchedulerState.checkSuddenRise`). The adaptive limit does the rest.
     static let slack = 1.5
-    /// Never fewer than this in flight, whatever the plan says: a cold start plans for 1 request/s, and a
-    /// burst of a thousand requests on one connection is a client's right, not an overload.
+    /// The ceiling is never below this, whatever the plan says: a cold start plans for 1 request/s, and a
+    /// burst of a thousand requests on one connection is a client's right, not an overload. Only missed
+    /// SLOs bring the adaptive limit under it.
     static let minimumInFlight = 1024
 
-    private let inFlight = Mutex<[String: Int]>([:])
+    private let limits = Mutex<[String: AdaptiveConcurrencyLimit]>([:])
 
-    /// The most requests `application` may hold now.
+    /// The ceiling of `application`'s limit now.
     static func capacity(plannedRatePerSecond: Double, latencySLOMs: Double) -> Int {
         let littles = plannedRatePerSecond * latencySLOMs / 1000 * slack
         guard littles.isFinite else { return minimumInFlight }
         return max(minimumInFlight, Int(min(littles.rounded(.up), Double(Int32.max))))
     }
 
-    /// Takes a place for a request of `application`, or says why not.
-    func admit(_ application: String, capacity: Int) -> InferenceError? {
-        inFlight.withLock { counts -> InferenceError? in
-            let held = counts[application, default: 0]
-            guard held < capacity else {
-                return .resourceExhausted("application '\(application)' holds \(held) requests in this frontend, "
-                    + "all its planned capacity can finish within its SLO (limit \(capacity)); retry later or slow down")
-            }
-            counts[application] = held + 1
-            return nil
+    /// Takes a place for a request of `application` (the ticket to give back to `release`), or says why not.
+    func admit(_ application: String, capacity: Int) -> Result<AdaptiveConcurrencyLimit.Ticket, InferenceError> {
+        limits.withLock { limits in
+            if let ticket = limits[application, default: AdaptiveConcurrencyLimit()].admit(ceiling: capacity) { return .success(ticket) }
+            let held = limits[application]!.inFlight
+            let limit = Int(limits[application]!.limit ?? Double(capacity))
+            return .failure(.resourceExhausted("application '\(application)' holds \(held) requests in this frontend, as many "
+                + "as it can finish within its SLO now (limit \(limit), learnt from missed SLOs, at most \(capacity) by its "
+                + "planned rate); retry later or slow down"))
         }
     }
 
-    func release(_ application: String) {
-        inFlight.withLock { counts in counts[application] = max(0, counts[application, default: 1] - 1) }
+    /// A request let in by `admit` ended; `missedSLO` as `AdaptiveConcurrencyLimit.complete` takes it.
+    func release(_ application: String, ticket: AdaptiveConcurrencyLimit.Ticket, missedSLO: Bool?) {
+        limits.withLock { $0[application]?.complete(ticket, missedSLO: missedSLO) }
     }
 
-    func held(_ application: String) -> Int { inFlight.withLock { $0[application, default: 0] } }
+    func held(_ application: String) -> Int { limits.withLock { $0[application]?.inFlight ?? 0 } }
+
+    /// The adaptive limit of `application` now (nil before its first request).
+    func limit(_ application: String) -> Double? { limits.withLock { $0[application]?.limit } }
+}
+
+extension InferenceError {
+    /// Whether this answer says the cluster lacked capacity for the request (it counts against the adaptive
+    /// limit), or nil when it is the client's own error and says nothing about capacity.
+    var missedForCapacity: Bool? {
+        switch self {
+        case .invalidArgument, .notFound: nil
+        case .resourceExhausted, .deadlineExceeded, .unavailable, .internalError: true
+        }
+    }
 }

@@ -63,8 +63,8 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
     /// Client requests in flight; turns new ones away while draining.
     let gate = DrainGate()
     let catalog = Mutex(Catalog())
-    /// Calls per "app/stage" since the last report.
-    let counts = Mutex<[String: Int]>([:])
+    /// Demand per "app/stage" since the last report.
+    let demand = DemandCounts()
     let statistics = Mutex<[String: ApplicationStatistics]>([:])
 
     public init(options: Options) {
@@ -131,10 +131,12 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
             limits: options.limits, identity: identity, logger: baseLogger,
             onRegistered: { [self] reply in try learn(reply) },
             beat: { [self] scheduler, nodeID in
-                let taken = counts.withLock { counts in
-                    defer { counts = [:] }
-                    return counts
+                let roots = catalog.withLock { catalog in
+                    catalog.applications.mapValues { app in
+                        app.stageKeys[app.served.spec.parentIndices.firstIndex { $0 == nil } ?? 0]
+                    }
                 }
+                let taken = demand.take(rootKeys: roots)
                 let report = Nexus_Cluster_WorkloadReport.with {
                     $0.nodeID = nodeID
                     $0.counts = taken.keys.sorted().map { key in
@@ -189,15 +191,26 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
         let root = application.served.spec.parentIndices.firstIndex { $0 == nil } ?? 0
         let capacity = Admission.capacity(plannedRatePerSecond: routes.plannedRatePerSecond(rootKey: application.stageKeys[root]),
                                           latencySLOMs: application.served.spec.latencySLOMs)
-        if let refusal = admission.admit(name, capacity: capacity) { return .failure(refusal) }
-        defer { admission.release(name) }
+        let admitted = admission.admit(name, capacity: capacity)
+        demand.arrival(application: name, admitted: (try? admitted.get()) != nil)
+        let ticket: AdaptiveConcurrencyLimit.Ticket
+        switch admitted {
+        case let .success(granted): ticket = granted
+        case let .failure(refusal): return .failure(refusal)
+        }
         let runner = ApplicationRunner(served: application, caller: { stage, session, model, input, deadline in
             let startedNs = self.clock.nowNs()
             defer { application.metrics.stageDuration[stage].recordNanoseconds(self.clock.nowNs() - startedNs) }
             return await self.call(stageKey: application.stageKeys[stage], session: session, model: model, input: input,
                                    deadlineNs: deadline, priority: priority)
         }, routes: routes)
-        return await runner.run(input: input, arrivalNs: arrivalNs, deadlineCapNs: deadlineCapNs)
+        let result = await runner.run(input: input, arrivalNs: arrivalNs, deadlineCapNs: deadlineCapNs)
+        let sloDeadlineNs = min(arrivalNs + Int64(application.served.spec.latencySLOMs * 1e6), deadlineCapNs)
+        switch result {
+        case .success: admission.release(name, ticket: ticket, missedSLO: clock.nowNs() > sloDeadlineNs)
+        case let .failure(error): admission.release(name, ticket: ticket, missedSLO: error.missedForCapacity)
+        }
+        return result
     }
 
     /// One model call of stage `stageKey` ("application/stage"): to the session's next backend by weighted
@@ -206,7 +219,7 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
     /// scheduler sends once it has planned without that backend. All while the deadline allows.
     func call(stageKey: String, session: String, model: String, input: CallInput, deadlineNs: Int64,
               priority: UInt32 = 0) async -> Result<ApplicationRunner.CallOutput, InferenceError> {
-        counts.withLock { $0[stageKey, default: 0] += 1 }
+        demand.call(stageKey: stageKey)
         // Built only on failure: the messages are off the path of a call that succeeds.
         var lastError: InferenceError?
         for _ in 0..<Self.maxAttempts {

@@ -51,9 +51,13 @@ public struct TransportLimits: Sendable, Equatable {
         return limits
     }
 
-    /// What a batch message (requests or replies) may carry before the link splits it: the message limit
-    /// less room for the batch's own framing.
-    var batchPayloadBytes: Int { max(1, maxMessageBytes - 64 * 1024) }
+    /// What a batch message (requests or replies) may carry before the link splits it: 4 MiB, or the message
+    /// limit less room for the batch's own framing if that is smaller (a single larger call goes alone). Not
+    /// the message limit itself: every buffer on the way (HTTP/2 frames gathered into a message, the
+    /// message, its decoded copy) grows to the largest message a connection carried and keeps that size, so
+    /// 60 MB batches of replies in a burst left the serving process ~25 MB larger for the rest of its life
+    /// (bench/soak.sh on traffic, whose detector answers 2.9 MB per call).
+    var batchPayloadBytes: Int { max(1, min(4 << 20, maxMessageBytes - 64 * 1024)) }
     /// A link's batch can exceed `batchPayloadBytes` by one call's framing; a server or client reading
     /// batches allows that much over the limit.
     var batchMessageBytes: Int { maxMessageBytes + 64 * 1024 }

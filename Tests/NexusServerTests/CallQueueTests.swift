@@ -67,4 +67,22 @@ import Testing
         #expect(queue.close("gone").count == 2)
         #expect(!queue.overdue(nowNs: 1_000_000))
     }
+
+    /// Overdue calls are answered one by one; the queue and its other calls go on (one slow 60 MB call used
+    /// to break the whole link and fail the small calls beside it).
+    @Test func expiringTakesOnlyTheOverdueCallsAndKeepsTheQueueOpen() {
+        let queue = CallQueue<Int, Int>()
+        let answers = Mutex<[UInt64: Int]>([:])
+        for (id, due) in [(UInt64(1), Int64(100)), (2, 300), (3, 50)] {
+            _ = queue.send(Int(id), id: id, dueNs: due) { reply in answers.withLock { $0[id] = reply } }
+        }
+        let expired = queue.expireOverdue(nowNs: 200)
+        #expect(expired.map(\.id) == [1, 3])
+        for (id, completion) in expired { completion(-Int(id)) }
+        queue.complete(id: 1, with: 10)  // the late reply of an expired call is ignored
+        queue.complete(id: 2, with: 20)
+        #expect(answers.withLock { $0 } == [1: -1, 2: 20, 3: -3])
+        #expect(!queue.isClosed)
+        #expect(queue.expireOverdue(nowNs: 1_000).isEmpty)
+    }
 }

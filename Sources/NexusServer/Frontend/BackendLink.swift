@@ -13,19 +13,19 @@ enum LinkReply: Sendable {
     /// `backendFault`: the backend failed (worth reporting to the scheduler), not this frontend, which closed
     /// the link itself (the backend left the routes, or the frontend is shutting down).
     case unreachable(reason: String, backendFault: Bool)
+    /// No reply within the call's budget and `unansweredGraceNs`: answered for the backend, which is alive (its
+    /// link answers pings) but has not answered this call, maybe never will; the link serves on.
+    case overdue(reason: String)
 }
 
 /// One request stream from this frontend to one backend (a `CallQueue`): calls queue here and a writer sends
 /// everything queued as one batch message; replies are matched to callers by id. When the stream breaks,
 /// every call still waiting is answered `unreachable` at once, so the caller can retry elsewhere; nothing
 /// waits for a dead backend. A partitioned backend breaks no stream: the link's connection pings every
-/// `--link-keepalive-ms` and closes when a ping goes unanswered `--link-timeout-ms` (`forBackendLinks`), and
-/// as a backstop a watchdog breaks the link when a
-/// call is still unanswered `unansweredGraceNs` after its budget ran out (a live backend answers every call
-/// by then, with its result or an early drop) and no reply at all came for as long, or for the longest
-/// budget sent on the link if that is longer: a live backend in the middle of one long batch (a large
-/// budget, or `--time-scale`) sends nothing until the batch ends, and under overload some call is always
-/// overdue, so a fixed grace would break links to live, busy backends and fail every call on them.
+/// `--link-keepalive-ms` and closes when a ping goes unanswered `--link-timeout-ms` (`forBackendLinks`), which
+/// breaks the stream. A call still unanswered `unansweredGraceNs` after its budget ran out is answered
+/// `overdue` by a watchdog, alone: the link and its other calls go on. (The watchdog used to break the whole
+/// link, which let one 60 MB request, slow to transfer, fail every small call on the link beside it.)
 final class BackendLink: Sendable {
     typealias Completion = @Sendable (LinkReply) -> Void
 
@@ -34,16 +34,12 @@ final class BackendLink: Sendable {
     private let nextID = Atomic<UInt64>(1)
     let unansweredGraceNs: Int64
     private let clock = MonotonicClock()
-    private let lastReplyNs: Atomic<Int64>
-    /// The longest budget of a call sent on this link: no batch of a live backend runs longer.
-    private let longestBudgetNs = Atomic<Int64>(0)
     /// How often the watchdog looks for overdue calls.
     static let watchdogPeriod = Duration.milliseconds(20)
 
     init(address: String, client: GRPCClient<HTTP2ClientTransport.Posix>, maxBatchBytes: Int, unansweredGraceNs: Int64) {
         self.address = address
         self.unansweredGraceNs = unansweredGraceNs
-        lastReplyNs = Atomic(MonotonicClock().nowNs())
         Task(executorPreference: EventLoops.shared) { [self] in await watch() }
         Task(executorPreference: EventLoops.shared) { [self] in
             var options = CallOptions.defaults
@@ -58,7 +54,6 @@ final class BackendLink: Sendable {
                     }
                 }, onResponse: { response in
                     for try await batch in response.messages {
-                        self.lastReplyNs.store(self.clock.nowNs(), ordering: .relaxed)
                         for reply in batch.replies { self.calls.complete(id: reply.id, with: .reply(reply)) }
                     }
                 })
@@ -76,7 +71,6 @@ final class BackendLink: Sendable {
         var request = request
         request.id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         let budgetNs = max(0, request.budgetNs)
-        longestBudgetNs.max(budgetNs, ordering: .relaxed)
         let dueNs = clock.nowNs() + budgetNs + unansweredGraceNs
         return calls.send(request, id: request.id, dueNs: dueNs, completion: completion) == nil
     }
@@ -88,20 +82,20 @@ final class BackendLink: Sendable {
         }
     }
 
-    /// Breaks the link when a call is overdue; ends with the link.
+    /// Answers the calls overdue by their budget and grace, one by one; ends with the link.
     private func watch() async {
         while !calls.isClosed {
             try? await Task.sleep(for: Self.watchdogPeriod)
-            let now = clock.nowNs()
-            let silenceNs = max(unansweredGraceNs, longestBudgetNs.load(ordering: .relaxed))
-            if calls.overdue(nowNs: now), now - lastReplyNs.load(ordering: .relaxed) > silenceNs {
-                fail("no reply for \(silenceNs / 1_000_000) ms while a call was past its budget")
+            for (_, completion) in calls.expireOverdue(nowNs: clock.nowNs()) {
+                completion(.overdue(reason: "backend \(address) has not answered \(unansweredGraceNs / 1_000_000) ms after the call's deadline"))
             }
         }
     }
 }
 
-/// A link per backend address, replaced when broken. Closed for good when the frontend's drain runs out
+/// Two links per backend address (two streams on one connection), replaced when broken: calls whose input
+/// is `bulkBytes` or more go on the second, so that a 60 MB frame, which takes hundreds of milliseconds to
+/// cross, does not hold up the small calls queued behind it on one stream (HTTP/2 interleaves the two). Closed for good when the frontend's drain runs out
 /// of time: every call still waiting, and every later one, is answered unavailable.
 final class BackendLinks: Sendable {
     private struct State {
@@ -122,19 +116,28 @@ final class BackendLinks: Sendable {
     /// Closed for good by `closeAll`.
     var isClosed: Bool { state.withLock { $0.closedReason != nil } }
 
+    /// Calls with at least this many input bytes take the bulk link.
+    static let bulkBytes = 1 << 20
+
+    /// The key of the link a call takes: its backend's address, with "#bulk" for a large call.
+    static func linkKey(address: String, inputBytes: Int) -> String {
+        inputBytes >= bulkBytes ? address + "#bulk" : address
+    }
+
     func call(_ request: Nexus_Cluster_BackendRequest, address: String) async -> LinkReply {
         await withCheckedContinuation { continuation in
             var reason = "backend \(address) is unreachable"
+            let key = Self.linkKey(address: address, inputBytes: request.input.data.count)
             for _ in 0..<2 {
                 let link: BackendLink
                 do {
                     link = try state.withLock { state in
                         if let closed = state.closedReason { throw ServerError.startup(closed) }
-                        if let existing = state.links[address], !existing.isBroken { return existing }
+                        if let existing = state.links[key], !existing.isBroken { return existing }
                         let link = BackendLink(address: address, client: try clients.client(for: address),
                                                maxBatchBytes: clients.limits.batchPayloadBytes,
                                                unansweredGraceNs: unansweredGraceNs)
-                        state.links[address] = link
+                        state.links[key] = link
                         return link
                     }
                 } catch {
@@ -150,7 +153,7 @@ final class BackendLinks: Sendable {
     /// Closes links to backends no longer routed to.
     func retain(addresses: Set<String>) {
         let dropped = state.withLock { state -> [BackendLink] in
-            let gone = state.links.filter { !addresses.contains($0.key) }
+            let gone = state.links.filter { !addresses.contains($0.value.address) }
             for key in gone.keys { state.links[key] = nil }
             return Array(gone.values)
         }

@@ -24,8 +24,8 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
         public var scheduler: SchedulerAddress
         public var limits: TransportLimits
         public var drain: DrainDeadline
-        /// A call still unanswered this long after its budget ran out breaks its link: the backend is gone or
-        /// cut off (a live one answers every call by then, with a result or an early drop).
+        /// A call still unanswered this long after its budget ran out is answered DEADLINE_EXCEEDED (a live
+        /// backend answers every call by then, with a result or an early drop); its link serves on.
         public var unansweredGraceNs: Int64
         /// Where to serve the HTTP/REST protocol (Triton's HTTP API, `HTTPFrontend`); nil: not at all.
         public var httpListen: HostPort?
@@ -240,6 +240,8 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
                 $0.priority = priority
             }, address: target.address)
             switch outcome {
+            case let .overdue(reason):
+                return .failure(.deadlineExceeded("stage '\(stageKey)': \(reason)"))
             case let .unreachable(reason, backendFault):
                 lastError = .unavailable("stage '\(stageKey)': \(reason)")
                 if backendFault { unreachable.report(backend: target.nodeID, reason: reason) }

@@ -50,8 +50,16 @@ struct InferenceCore: Sendable {
                        transportDeadlineNs: Int64 = .max) async -> Result<Inference_ModelInferResponse, InferenceError> {
         guard frontend.gate.enter() else { return .failure(Self.draining) }
         defer { frontend.gate.leave() }
-        return await infer(request, transportDeadlineNs: transportDeadlineNs)
+        guard request.payloadBytes >= Self.offLoopBytes else { return await infer(request, transportDeadlineNs: transportDeadlineNs) }
+        // The process's tasks run on its event loops (`EventLoops`); a large request's checks, copies and
+        // backend message are made on Swift's global executor instead, leaving the loops to other clients.
+        return await withTaskExecutorPreference(globalConcurrentExecutor) {
+            await infer(request, transportDeadlineNs: transportDeadlineNs)
+        }
     }
+
+    /// Requests with at least this many bytes of tensors run off the event loops (`admitAndInfer`).
+    static let offLoopBytes = 1 << 20
 
     /// Checks the request, runs its application, records its statistics and builds the answer.
     /// `transportDeadlineNs`: the client's own deadline (gRPC's `grpc-timeout`); like Triton's `timeout`
@@ -112,4 +120,18 @@ struct InferenceCore: Sendable {
 
     static let simulatedParameter = Inference_InferParameter.with { $0.stringParam = "simulated" }
     static let torchParameter = Inference_InferParameter.with { $0.stringParam = "torch" }
+}
+
+extension Inference_ModelInferRequest {
+    /// The bytes of its tensors, raw or typed (an estimate for choosing a thread, not a check).
+    var payloadBytes: Int {
+        var total = rawInputContents.reduce(0) { $0 + $1.count }
+        for input in inputs where input.hasContents {
+            let contents = input.contents
+            total += 4 * (contents.fp32Contents.count + contents.intContents.count + contents.uintContents.count)
+            total += 8 * (contents.fp64Contents.count + contents.int64Contents.count + contents.uint64Contents.count)
+            total += contents.bytesContents.reduce(0) { $0 + $1.count } + contents.boolContents.count
+        }
+        return total
+    }
 }

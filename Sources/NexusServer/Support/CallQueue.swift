@@ -66,6 +66,18 @@ public final class CallQueue<Request: Sendable, Reply: Sendable>: Sendable {
         state.withLock { state in state.dueNs.values.contains { $0 < nowNs } }
     }
 
+    /// Takes the calls still waiting past their due time, for the caller to answer; their replies, if they
+    /// ever come, are ignored. The queue stays open for the others.
+    public func expireOverdue(nowNs: Int64) -> [(id: UInt64, completion: Completion)] {
+        state.withLock { state in
+            let late = state.dueNs.filter { $0.value < nowNs }.keys.sorted()
+            return late.compactMap { id in
+                state.dueNs[id] = nil
+                return state.pending.removeValue(forKey: id).map { (id, $0) }
+            }
+        }
+    }
+
     /// Closes the queue (the first reason stays) and returns the calls still waiting, for the caller to
     /// answer; a second close returns none.
     public func close(_ reason: String) -> [(id: UInt64, completion: Completion)] {

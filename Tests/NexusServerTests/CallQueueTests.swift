@@ -59,13 +59,14 @@ import Testing
         let queue = CallQueue<Int, Int>()
         #expect(queue.send(1, id: 1, dueNs: 100) { _ in } == nil)
         #expect(queue.send(2, id: 2) { _ in } == nil)
-        #expect(!queue.overdue(nowNs: 100))
-        #expect(queue.overdue(nowNs: 101))
-        queue.complete(id: 1, with: 10)
-        #expect(!queue.overdue(nowNs: 1_000_000), "a call without a due time is never overdue")
-        #expect(queue.send(3, id: 3, dueNs: 5) { _ in } == nil)
+        #expect(queue.expireOverdue(nowNs: 100).isEmpty, "due at 100 is not late at 100")
+        #expect(queue.send(3, id: 3, dueNs: 100) { _ in } == nil)
+        queue.complete(id: 3, with: 30)
+        #expect(queue.expireOverdue(nowNs: 101).map(\.id) == [1], "an answered call is not overdue")
+        #expect(queue.expireOverdue(nowNs: 1_000_000).isEmpty, "a call without a due time is never overdue")
+        #expect(queue.send(4, id: 4, dueNs: 5) { _ in } == nil)
         #expect(queue.close("gone").count == 2)
-        #expect(!queue.overdue(nowNs: 1_000_000))
+        #expect(queue.expireOverdue(nowNs: 1_000_000).isEmpty)
     }
 
     /// Overdue calls are answered one by one; the queue and its other calls go on (one slow 60 MB call used

@@ -13,8 +13,8 @@ enum LinkReply: Sendable {
     /// `backendFault`: the backend failed (worth reporting to the scheduler), not this frontend, which closed
     /// the link itself (the backend left the routes, or the frontend is shutting down).
     case unreachable(reason: String, backendFault: Bool)
-    /// No reply within the call's budget and `unansweredGraceNs`: answered for the backend, which is alive (its
-    /// link answers pings) but has not answered this call, maybe never will; the link serves on.
+    /// No reply within the call's budget and `unansweredGraceNs`: the backend is alive (its link answers pings)
+    /// but has not answered this call, and maybe never will; the link serves on.
     case overdue(reason: String)
 }
 
@@ -95,8 +95,9 @@ final class BackendLink: Sendable {
 
 /// Two links per backend address (two streams on one connection), replaced when broken: calls whose input
 /// is `bulkBytes` or more go on the second, so that a 60 MB frame, which takes hundreds of milliseconds to
-/// cross, does not hold up the small calls queued behind it on one stream (HTTP/2 interleaves the two). Closed for good when the frontend's drain runs out
-/// of time: every call still waiting, and every later one, is answered unavailable.
+/// cross, does not hold up the small calls queued behind it on one stream (HTTP/2 interleaves the two).
+/// Closed for good when the frontend's drain runs out of time: every call still waiting, and every later
+/// one, is answered unavailable.
 final class BackendLinks: Sendable {
     private struct State {
         var links: [String: BackendLink] = [:]

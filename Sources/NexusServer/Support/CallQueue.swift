@@ -25,7 +25,7 @@ public final class CallQueue<Request: Sendable, Reply: Sendable>: Sendable {
 
     /// Queues `request` and keeps `completion` for the reply with `id`. Returns why not when the queue is
     /// closed (then `completion` is not kept and the caller answers itself). `dueNs`: when the reply should
-    /// be back at the latest (`overdue(nowNs:)`), nil for no limit.
+    /// be back at the latest (`expireOverdue(nowNs:)`), nil for no limit.
     public func send(_ request: Request, id: UInt64, dueNs: Int64? = nil, completion: @escaping Completion) -> String? {
         let (writer, refusal) = state.withLock { state -> (CheckedContinuation<Void, Never>?, String?) in
             if let reason = state.closedReason { return (nil, reason) }
@@ -59,11 +59,6 @@ public final class CallQueue<Request: Sendable, Reply: Sendable>: Sendable {
             state.dueNs[id] = nil
             return state.pending.removeValue(forKey: id)
         }?(reply)
-    }
-
-    /// Some call is still waiting past its due time: the other end is gone or stuck.
-    public func overdue(nowNs: Int64) -> Bool {
-        state.withLock { state in state.dueNs.values.contains { $0 < nowNs } }
     }
 
     /// Takes the calls still waiting past their due time, for the caller to answer; their replies, if they

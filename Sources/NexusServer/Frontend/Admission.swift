@@ -45,9 +45,6 @@ final class Admission: Sendable {
     }
 
     func held(_ application: String) -> Int { limits.withLock { $0[application]?.inFlight ?? 0 } }
-
-    /// The adaptive limit of `application` now (nil before its first request).
-    func limit(_ application: String) -> Double? { limits.withLock { $0[application]?.limit } }
 }
 
 extension InferenceError {

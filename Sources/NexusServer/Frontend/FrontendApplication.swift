@@ -15,6 +15,8 @@ struct FrontendApplication: Sendable {
     let outputNames: Set<String>
     /// "application/stage", per stage in `served.spec.stages` order.
     let stageKeys: [String]
+    /// The key of its root stage: where admission looks for the planned rate, and where refused demand lands.
+    let rootStageKey: String
     /// Its metric handles, made here once rather than per request.
     let metrics: ApplicationMetrics
 
@@ -28,6 +30,7 @@ struct FrontendApplication: Sendable {
         }
         outputNames = Set(outputs.map(\.name))
         stageKeys = served.spec.stages.map { Self.stageKey(application: served.name, stage: $0.name) }
+        rootStageKey = stageKeys[served.spec.parentIndices.firstIndex { $0 == nil } ?? 0]
         metrics = ApplicationMetrics(application: served.name, stages: served.spec.stages.map(\.name),
                                      latencySLOMs: served.spec.latencySLOMs)
     }

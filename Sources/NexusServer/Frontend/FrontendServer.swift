@@ -131,11 +131,7 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
             limits: options.limits, identity: identity, logger: baseLogger,
             onRegistered: { [self] reply in try learn(reply) },
             beat: { [self] scheduler, nodeID in
-                let roots = catalog.withLock { catalog in
-                    catalog.applications.mapValues { app in
-                        app.stageKeys[app.served.spec.parentIndices.firstIndex { $0 == nil } ?? 0]
-                    }
-                }
+                let roots = catalog.withLock { $0.applications.mapValues(\.rootStageKey) }
                 let taken = demand.take(rootKeys: roots)
                 let report = Nexus_Cluster_WorkloadReport.with {
                     $0.nodeID = nodeID
@@ -188,8 +184,7 @@ public final class FrontendServer: Service, Sendable, CustomStringConvertible {
     func run(_ application: FrontendApplication, input: CallInput, arrivalNs: Int64,
              deadlineCapNs: Int64 = .max, priority: UInt32 = 0) async -> Result<ApplicationResult, InferenceError> {
         let name = application.name
-        let root = application.served.spec.parentIndices.firstIndex { $0 == nil } ?? 0
-        let capacity = Admission.capacity(plannedRatePerSecond: routes.plannedRatePerSecond(rootKey: application.stageKeys[root]),
+        let capacity = Admission.capacity(plannedRatePerSecond: routes.plannedRatePerSecond(rootKey: application.rootStageKey),
                                           latencySLOMs: application.served.spec.latencySLOMs)
         let admitted = admission.admit(name, capacity: capacity)
         demand.arrival(application: name, admitted: (try? admitted.get()) != nil)

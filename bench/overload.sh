@@ -4,7 +4,7 @@
 # `nexus bench --find-max-rate` unless given), then at FACTOR x MAX for OVERLOAD_SECONDS. Goals: goodput at
 # FACTOR x >= 90% of MAX; peak RSS of the serving process <= 2x its peak at MAX; every request answered.
 # Prints one JSON object. Usage: bench/overload.sh   (env: W=traffic B=4 K=100 FACTOR=10 OVERLOAD_SECONDS=60
-# STEADY_SECONDS=15 MAX= NEXUS_BIN=.build/release/nexus)
+# STEADY_SECONDS=15 MAX= NEXUS_BIN=.build/release/nexus SERVE_ARGS="--link-timeout-ms 200 ...": more flags for nexus serve)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NEXUS=${NEXUS_BIN:-.build/release/nexus}
